@@ -1,0 +1,303 @@
+package lesson
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Langs are the languages every lesson is written in.
+var Langs = []string{"en", "ja"}
+
+// SpecFile is the name of the language-neutral file of a lesson folder.
+const SpecFile = "lesson.yaml"
+
+var idRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// Lesson is a loaded lesson folder.
+type Lesson struct {
+	// ID is the folder name.
+	ID string
+	// Spec is lesson.yaml.
+	Spec Spec
+	// Docs maps a language to its prose.
+	Docs map[string]*Doc
+	// Root is the display path of the lessons folder, for messages.
+	Root string
+}
+
+// Title returns the lesson's title in lang, falling back to English.
+func (l *Lesson) Title(lang string) string { return l.Doc(lang).Title }
+
+// Doc returns the prose in lang, falling back to English, then to any.
+func (l *Lesson) Doc(lang string) *Doc {
+	if d, ok := l.Docs[lang]; ok {
+		return d
+	}
+	if d, ok := l.Docs["en"]; ok {
+		return d
+	}
+	for _, d := range l.Docs {
+		return d
+	}
+	return &Doc{Lang: lang, Title: l.ID}
+}
+
+// Step returns the step with the given ID.
+func (l *Lesson) Step(id string) (Step, bool) {
+	for _, s := range l.Spec.Steps {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Step{}, false
+}
+
+// ErrNotFound is returned by Load for a lesson ID that does not exist.
+var ErrNotFound = errors.New("lesson not found")
+
+// IDs lists the lesson folders of lessons (folders holding lesson.yaml).
+func IDs(lessons fs.FS) ([]string, error) {
+	ents, err := fs.ReadDir(lessons, ".")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := fs.Stat(lessons, path.Join(e.Name(), SpecFile)); err == nil {
+			ids = append(ids, e.Name())
+		}
+	}
+	return ids, nil
+}
+
+// Load reads one lesson. Problems are the structural findings of parsing
+// (unknown fields, YAML errors, markdown structure); run Lint for the rest.
+// The error is ErrNotFound or an I/O error; with problems, the lesson holds
+// what could be read.
+func Load(lessons fs.FS, root, id string) (*Lesson, []Problem, error) {
+	dir := id
+	raw, err := fs.ReadFile(lessons, path.Join(dir, SpecFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	l := &Lesson{ID: id, Docs: map[string]*Doc{}, Root: root}
+	file := path.Join(root, dir, SpecFile)
+	spec, probs := ParseSpec(file, raw)
+	l.Spec = spec
+	for _, lang := range Langs {
+		mdFile := path.Join(dir, lang+".md")
+		src, err := fs.ReadFile(lessons, mdFile)
+		if err != nil {
+			probs = append(probs, Problem{File: path.Join(root, mdFile), ID: "LintMissingDoc", Args: map[string]any{"Lang": lang}})
+			continue
+		}
+		doc, ps := ParseDoc(path.Join(root, mdFile), lang, src)
+		l.Docs[lang] = doc
+		probs = append(probs, ps...)
+	}
+	return l, probs, nil
+}
+
+// LoadAll loads every lesson of lessons, sorted by Spec.Order then ID.
+func LoadAll(lessons fs.FS, root string) ([]*Lesson, []Problem, error) {
+	ids, err := IDs(lessons)
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []*Lesson
+	var probs []Problem
+	for _, id := range ids {
+		l, ps, err := Load(lessons, root, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, l)
+		probs = append(probs, ps...)
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Spec.Order != all[j].Spec.Order {
+			return all[i].Spec.Order < all[j].Spec.Order
+		}
+		return all[i].ID < all[j].ID
+	})
+	return all, probs, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// ParseSpec parses lesson.yaml strictly: unknown fields, wrong types and
+// bad durations are problems with their line numbers.
+func ParseSpec(file string, raw []byte) (Spec, []Problem) {
+	var spec Spec
+	var probs []Problem
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&root); err != nil {
+		line, msg := 1, err.Error()
+		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		if errors.Is(err, errEOF) || strings.Contains(msg, "EOF") {
+			msg = "empty file"
+		}
+		return spec, []Problem{{File: file, Line: line, ID: "LintYAMLSyntax", Args: map[string]any{"Detail": msg}}}
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	walkFields(doc, reflect.TypeOf(spec), func(line int, id string, args map[string]any) {
+		probs = append(probs, Problem{File: file, Line: line, ID: id, Args: args})
+	})
+	if err := doc.Decode(&spec); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				line, msg := 0, e
+				if m := yamlLineRE.FindStringSubmatch(e); m != nil {
+					line, _ = strconv.Atoi(m[1])
+					msg = m[2]
+				}
+				probs = append(probs, Problem{File: file, Line: line, ID: "LintYAMLType", Args: map[string]any{"Detail": msg}})
+			}
+		} else {
+			probs = append(probs, Problem{File: file, Line: doc.Line, ID: "LintYAMLType", Args: map[string]any{"Detail": err.Error()}})
+		}
+	}
+	setLines(doc, &spec)
+	return spec, probs
+}
+
+var errEOF = errors.New("EOF")
+
+var durationType = reflect.TypeOf(Duration(0))
+
+// UnmarshalYAML reports a bad duration with its line, as yaml.v3 collects
+// type errors rather than stopping at the first.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return &yaml.TypeError{Errors: []string{"line " + strconv.Itoa(n.Line) + ": " + err.Error()}}
+	}
+	return nil
+}
+
+// walkFields reports keys of mappings that no field of t declares.
+func walkFields(n *yaml.Node, t reflect.Type, add func(line int, id string, args map[string]any)) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n == nil || t == durationType {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // Decode reports the type error
+		}
+		fields := structFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				switch t {
+				case reflect.TypeOf(Action{}):
+					add(k.Line, "LintUnknownAction", map[string]any{"Kind": k.Value, "Known": strings.Join(ActionKinds(), ", ")})
+				case reflect.TypeOf(Check{}):
+					add(k.Line, "LintUnknownCheck", map[string]any{"Kind": k.Value, "Known": strings.Join(CheckKinds(), ", ")})
+				default:
+					known := make([]string, 0, len(fields))
+					for name := range fields {
+						known = append(known, name)
+					}
+					sort.Strings(known)
+					add(k.Line, "LintUnknownField", map[string]any{"Field": k.Value, "Known": strings.Join(known, ", ")})
+				}
+				continue
+			}
+			walkFields(v, ft, add)
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				walkFields(c, t.Elem(), add)
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 1; i < len(n.Content); i += 2 {
+				walkFields(n.Content[i], t.Elem(), add)
+			}
+		}
+	}
+}
+
+// structFields maps YAML names to field types, flattening inline structs.
+func structFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if strings.Contains(tag, ",inline") {
+			for k, v := range structFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		out[yamlName(f)] = f.Type
+	}
+	return out
+}
+
+// setLines records the lines of steps and checks.
+func setLines(doc *yaml.Node, spec *Spec) {
+	steps := mapValue(doc, "steps")
+	if steps == nil || steps.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, sn := range steps.Content {
+		if i >= len(spec.Steps) {
+			break
+		}
+		spec.Steps[i].Line = sn.Line
+		checks := mapValue(sn, "checks")
+		if checks == nil || checks.Kind != yaml.SequenceNode {
+			continue
+		}
+		for j, cn := range checks.Content {
+			if j < len(spec.Steps[i].Checks) {
+				spec.Steps[i].Checks[j].Line = cn.Line
+			}
+		}
+	}
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
