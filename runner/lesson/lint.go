@@ -25,6 +25,9 @@ func Lint(l *Lesson, manifests fs.FS, manifestsRoot string) []Problem {
 		probs = append(probs, Problem{File: f, Line: line, ID: id, Args: args})
 	}
 	spec := l.Spec
+	if l.specUnreadable {
+		return nil // the syntax error is the one thing to fix first
+	}
 	if len(spec.Steps) == 0 {
 		add(file, 1, "LintNoSteps", nil)
 	}
@@ -322,8 +325,13 @@ func compareDocs(ref, d *Doc) []Problem {
 			return probs // one divergence is enough; the rest would cascade
 		}
 	}
+	compared := map[string]bool{}
 	for _, sec := range d.Sections {
 		for _, st := range sec.Steps {
+			if compared[st.ID] {
+				continue // a duplicate, reported already
+			}
+			compared[st.ID] = true
 			ri, _, ok := ref.StepLocation(st.ID)
 			if ok && ref.Sections[ri].ID != sec.ID {
 				probs = append(probs, Problem{File: d.File, Line: st.Line, ID: "LintStepSection", Args: map[string]any{

@@ -32,6 +32,10 @@ type Lesson struct {
 	Docs map[string]*Doc
 	// Root is the display path of the lessons folder, for messages.
 	Root string
+
+	// specUnreadable is set when lesson.yaml could not be parsed at all, so
+	// the linter does not pile step problems on top of the syntax error.
+	specUnreadable bool
 }
 
 // Title returns the lesson's title in lang, falling back to English.
@@ -99,6 +103,11 @@ func Load(lessons fs.FS, root, id string) (*Lesson, []Problem, error) {
 	file := path.Join(root, dir, SpecFile)
 	spec, probs := ParseSpec(file, raw)
 	l.Spec = spec
+	for _, p := range probs {
+		if p.ID == "LintYAMLSyntax" {
+			l.specUnreadable = true
+		}
+	}
 	for _, lang := range Langs {
 		mdFile := path.Join(dir, lang+".md")
 		src, err := fs.ReadFile(lessons, mdFile)
