@@ -224,18 +224,21 @@ func walkFields(n *yaml.Node, t reflect.Type, add func(line int, id string, args
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
 			if !ok {
+				known := make([]string, 0, len(fields))
+				for name := range fields {
+					known = append(known, name)
+				}
+				sort.Strings(known)
+				args := map[string]any{"Field": k.Value, "Known": strings.Join(known, ", "), "Suggest": suggest(k.Value, known)}
 				switch t {
 				case reflect.TypeOf(Action{}):
-					add(k.Line, "LintUnknownAction", map[string]any{"Kind": k.Value, "Known": strings.Join(ActionKinds(), ", ")})
+					args["Known"] = strings.Join(ActionKinds(), ", ")
+					add(k.Line, "LintUnknownAction", args)
 				case reflect.TypeOf(Check{}):
-					add(k.Line, "LintUnknownCheck", map[string]any{"Kind": k.Value, "Known": strings.Join(CheckKinds(), ", ")})
+					args["Known"] = strings.Join(CheckKinds(), ", ")
+					add(k.Line, "LintUnknownCheck", args)
 				default:
-					known := make([]string, 0, len(fields))
-					for name := range fields {
-						known = append(known, name)
-					}
-					sort.Strings(known)
-					add(k.Line, "LintUnknownField", map[string]any{"Field": k.Value, "Known": strings.Join(known, ", ")})
+					add(k.Line, "LintUnknownField", args)
 				}
 				continue
 			}
@@ -309,4 +312,37 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// suggest returns the known name closest to s (edit distance ≤ 2 and less
+// than half its length), or "".
+func suggest(s string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(k)); d < bestD && d*2 < len(k) {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

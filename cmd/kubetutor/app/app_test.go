@@ -1,0 +1,100 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// run executes kubetutor with args and a fixed environment.
+func run(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	err = Run(context.Background(), streams, args, func(k string) string { return env[k] })
+	return out.String(), errOut.String(), err
+}
+
+func TestList(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"english by default", nil, []string{"list"}, "Run a Replicated Stateful Application"},
+		{"japanese from LANG", map[string]string{"LANG": "ja_JP.UTF-8"}, []string{"list"}, "レプリカを持つステートフルアプリケーションを実行する"},
+		{"LC_ALL beats LANG", map[string]string{"LANG": "ja_JP.UTF-8", "LC_ALL": "C"}, []string{"list"}, "Run a Replicated"},
+		{"--lang beats env", map[string]string{"LANG": "en_US.UTF-8"}, []string{"list", "--lang", "ja"}, "タイトル"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := run(t, tc.env, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out, tc.want) || !strings.Contains(out, "mysql") {
+				t.Errorf("output %q does not contain %q", out, tc.want)
+			}
+		})
+	}
+}
+
+func TestLintBuiltin(t *testing.T) {
+	out, _, err := run(t, nil, "lint")
+	if err != nil {
+		t.Fatalf("built-in lessons have problems: %v\n%s", err, out)
+	}
+}
+
+func TestLintBroken(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"en", []string{
+			"testdata/broken/lessons/demo/lesson.yaml:5: unknown action kind \"aply\" (did you mean \"apply\"?)",
+			"testdata/broken/lessons/demo/lesson.yaml:9: unknown check field or kind \"timout\" (did you mean \"timeout\"?)",
+			"testdata/broken/lessons/demo/lesson.yaml:10: step \"break-web\" has no heading in ja.md",
+			"testdata/broken/lessons/demo/lesson.yaml:10: manifest testdata/broken/manifests/demo/missing.yaml does not exist",
+		}},
+		{"ja", []string{
+			"testdata/broken/lessons/demo/lesson.yaml:5: 不明なアクションの種類 \"aply\" です（\"apply\" の間違いでは？）",
+			"testdata/broken/lessons/demo/lesson.yaml:9: 不明なチェックのフィールドまたは種類 \"timout\" です（\"timeout\" の間違いでは？）",
+			"testdata/broken/lessons/demo/lesson.yaml:10: ステップ \"break-web\" の見出しが ja.md にありません",
+		}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			out, errOut, err := run(t, nil, "lint", "testdata/broken/lessons", "--lang", tc.lang)
+			var exit ExitError
+			if !errors.As(err, &exit) || exit.Code != 1 {
+				t.Fatalf("err = %v, want exit status 1", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("missing %q in\n%s", w, out)
+				}
+			}
+			if errOut == "" {
+				t.Error("no summary on stderr")
+			}
+		})
+	}
+}
+
+func TestUnknownLesson(t *testing.T) {
+	_, _, err := run(t, nil, "--lessons-dir", "testdata/broken/lessons", "list")
+	if err == nil || !strings.Contains(err.Error(), "kubetutor lint") {
+		t.Errorf("a broken lessons folder must fail with a pointer to lint, got %v", err)
+	}
+}
+
+func TestBadLang(t *testing.T) {
+	_, _, err := run(t, nil, "list", "--lang", "fr")
+	if err == nil || !strings.Contains(err.Error(), "--lang ja") {
+		t.Errorf("err = %v", err)
+	}
+}
