@@ -1,0 +1,104 @@
+package flow
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// st builds a state from a compact form: "P P R L" (Passed, Passed,
+// Ready, Locked; F Failed, U Unavailable, X Running), the current step and
+// the mode.
+func st(steps string, cur int, m Mode) State {
+	s := State{Current: cur, Mode: m}
+	for _, f := range strings.Fields(steps) {
+		s.Steps = append(s.Steps, map[string]Status{"L": Locked, "R": Ready, "X": Running, "P": Passed, "F": Failed, "U": Unavailable}[f])
+	}
+	return s
+}
+
+func show(s State) string {
+	var b []string
+	for _, x := range s.Steps {
+		b = append(b, map[Status]string{Locked: "L", Ready: "R", Running: "X", Passed: "P", Failed: "F", Unavailable: "U"}[x])
+	}
+	return fmt.Sprintf("%s cur=%d %s", strings.Join(b, " "), s.Current, s.Mode)
+}
+
+func effects(es []Effect) string {
+	var out []string
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("%T%+v", e, e))
+	}
+	return strings.ReplaceAll(strings.Join(out, " "), "flow.", "")
+}
+
+func TestNext(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		from    State
+		events  []Event
+		want    string
+		effects string // of the last event
+	}{
+		{"no cluster: reading mode", State{}, []Event{Opened{Steps: 3, Live: false}}, " L L L cur=0 reading", ""},
+		{"fresh start unlocks the first step", State{}, []Event{Opened{Steps: 3, Live: true}}, "R L L cur=0 idle", ""},
+		{"run in reading mode does nothing", st("L L", 0, Reading), []Event{Run{}}, "L L cur=0 reading", ""},
+		{"run the current step", st("R L L", 0, Idle), []Event{Run{}}, "X L L cur=0 busy", "RunStep{Index:0 CatchUp:false}"},
+		{"pass unlocks the next", st("X L L", 0, Busy), []Event{StepPassed{0}}, "P R L cur=1 idle", "Save{}"},
+		{"unavailable counts as done", st("P X L", 1, Busy), []Event{StepUnavailable{1}}, "P U R cur=2 idle", "Save{}"},
+		{"last pass shows the summary", st("P P X", 2, Busy), []Event{StepPassed{2}}, "P P P cur=3 summary", "Save{}"},
+		{"fail offers retry", st("P X L", 1, Busy), []Event{StepFailed{1}}, "P F L cur=1 idle", "Save{}"},
+		{"retry after failure", st("P F L", 1, Idle), []Event{Run{}}, "P X L cur=1 busy", "RunStep{Index:1 CatchUp:false}"},
+		{"cannot run while busy", st("X L", 0, Busy), []Event{Run{}}, "X L cur=0 busy", ""},
+		{"skip ahead catches up", st("R L L L", 0, Idle), []Event{SkipTo{3}}, "X L L L cur=0 catching-up", "RunStep{Index:0 CatchUp:true}"},
+		{"catch-up continues", st("R L L L", 0, Idle), []Event{SkipTo{3}, StepPassed{0}}, "P X L L cur=1 catching-up", "Save{} RunStep{Index:1 CatchUp:true}"},
+		{"catch-up reaches the target", st("R L L L", 0, Idle), []Event{SkipTo{3}, StepPassed{0}, StepPassed{1}, StepPassed{2}}, "P P P R cur=3 idle", "Save{}"},
+		{"catch-up stops at a failure", st("R L L L", 0, Idle), []Event{SkipTo{3}, StepPassed{0}, StepFailed{1}}, "P F L L cur=1 idle", "Save{}"},
+		{"skip backwards is ignored", st("P P R", 2, Idle), []Event{SkipTo{1}}, "P P R cur=2 idle", ""},
+		{"stored progress offers resume", State{}, []Event{Opened{Steps: 4, Live: true, Stored: []Status{Passed, Unavailable, Failed}}}, "L L L L cur=0 resume-prompt", ""},
+		{"resume verifies first", State{}, []Event{Opened{Steps: 4, Live: true, Stored: []Status{Passed, Passed}}, Answer{Yes: true}}, "L L L L cur=0 verifying", "Verify{Upto:2}"},
+		{"resume where the cluster still matches", State{}, []Event{Opened{Steps: 4, Live: true, Stored: []Status{Passed, Passed}}, Answer{Yes: true}, Verified{Upto: 2}}, "P P R L cur=2 idle", "Save{}"},
+		{"resume earlier when the cluster changed", State{}, []Event{Opened{Steps: 4, Live: true, Stored: []Status{Passed, Passed, Passed}}, Answer{Yes: true}, Verified{Upto: 1}}, "P R L L cur=1 idle", "Save{}"},
+		{"decline resume starts over", State{}, []Event{Opened{Steps: 3, Live: true, Stored: []Status{Passed}}, Answer{Yes: false}}, "R L L cur=0 idle", "ClearProgress{}"},
+		{"reset asks first", st("P R L", 1, Idle), []Event{AskReset{}}, "P R L cur=1 confirm-reset", ""},
+		{"reset declined", st("P R L", 1, Idle), []Event{AskReset{}, Answer{}}, "P R L cur=1 idle", ""},
+		{"reset confirmed cleans up", st("P R L", 1, Idle), []Event{AskReset{}, Answer{Yes: true}}, "P R L cur=1 resetting", "Cleanup{}"},
+		{"reset done forgets progress", st("P R L", 1, Idle), []Event{AskReset{}, Answer{Yes: true}, ResetDone{}}, "R L L cur=0 idle", "ClearProgress{}"},
+		{"reset from the summary", st("P P", 2, Summary), []Event{AskReset{}}, "P P cur=2 confirm-reset", ""},
+		{"quit when idle saves and quits", st("P R", 1, Idle), []Event{AskQuit{}}, "P R cur=1 idle", "Save{} Quit{}"},
+		{"quit while busy asks", st("P X", 1, Busy), []Event{AskQuit{}}, "P X cur=1 confirm-quit", ""},
+		{"quit confirmed cancels and uncordons", st("P X", 1, Busy), []Event{AskQuit{}, Answer{Yes: true}}, "P X cur=1 confirm-quit", "CancelStep{} Uncordon{} Save{} Quit{}"},
+		{"second ctrl-c quits", st("P X", 1, Busy), []Event{AskQuit{}, AskQuit{}}, "P X cur=1 confirm-quit", "CancelStep{} Uncordon{} Save{} Quit{}"},
+		{"quit declined keeps running", st("P X", 1, Busy), []Event{AskQuit{}, Answer{}}, "P X cur=1 busy", ""},
+		{"step passes during the quit prompt", st("P X L", 1, Busy), []Event{AskQuit{}, StepPassed{1}, Answer{}}, "P P R cur=2 idle", ""},
+		{"cancelled step is ready again", st("P X", 1, Busy), []Event{StepCancelled{1}}, "P R cur=1 idle", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, eff := tc.from, []Effect(nil)
+			for _, e := range tc.events {
+				s, eff = Next(s, e)
+			}
+			if got := show(s); strings.TrimSpace(got) != strings.TrimSpace(tc.want) {
+				t.Errorf("state %q, want %q", got, tc.want)
+			}
+			if got := effects(eff); got != tc.effects {
+				t.Errorf("effects %q, want %q", got, tc.effects)
+			}
+		})
+	}
+}
+
+func TestNextDoesNotAlias(t *testing.T) {
+	a := st("R L", 0, Idle)
+	b, _ := Next(a, Run{})
+	if a.Steps[0] != Ready || b.Steps[0] != Running {
+		t.Errorf("Next changed its input: %v %v", a.Steps, b.Steps)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	if d, n := st("P U F L", 2, Idle).Progress(); d != 2 || n != 4 {
+		t.Errorf("got %d/%d", d, n)
+	}
+}
