@@ -1,0 +1,168 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+)
+
+// record is what Up remembers in the state dir for Down and Status.
+type record struct {
+	Workers int    `json:"workers"`
+	BinDir  string `json:"binDir"`
+	// VarLibKubelet is true when Up created /var/lib/kubelet (the kubelet
+	// always uses /var/lib/kubelet/device-plugins), so Down removes it.
+	VarLibKubelet bool `json:"varLibKubelet"`
+}
+
+func readRecord(l layout) (record, bool) {
+	b, err := os.ReadFile(l.created())
+	if err != nil {
+		return record{}, false
+	}
+	var r record
+	if json.Unmarshal(b, &r) != nil {
+		return record{}, false
+	}
+	return r, true
+}
+
+func writeRecord(l layout, r record) error {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return os.WriteFile(l.created(), b, 0o644)
+}
+
+// prepare makes sure the runtime packages, binaries and images exist.
+func prepare(ctx context.Context, o Options, r reporter) (binaries, imageSet, error) {
+	if err := r.step("runtime packages (containerd, runc, CNI plugins, iptables, debootstrap)", func() error {
+		return ensurePackages(ctx)
+	}); err != nil {
+		return binaries{}, imageSet{}, err
+	}
+	b, key, err := binDir(ctx, o)
+	if err != nil {
+		return binaries{}, imageSet{}, err
+	}
+	if err := r.step("binaries "+key+" (Kubernetes "+KubernetesVersion+", etcd "+EtcdVersion+", CoreDNS "+CoreDNSVersion+")", func() error {
+		return ensureBinaries(ctx, o, b)
+	}); err != nil {
+		return b, imageSet{}, err
+	}
+	s := newImageSet(b)
+	if err := r.step("images "+PauseImage+", "+MariaDBImage, func() error {
+		return ensureImages(ctx, o, b, s, r)
+	}); err != nil {
+		return b, s, err
+	}
+	return b, s, nil
+}
+
+// Up builds what is missing and starts every part of the lab that is not
+// running. It is idempotent: run again, it only checks and reports.
+func Up(ctx context.Context, o Options) error {
+	o, err := o.complete()
+	if err != nil {
+		return err
+	}
+	if err := requireRoot(); err != nil {
+		return err
+	}
+	start := time.Now()
+	r := reporter{out: o.Out}
+	r.printf("Starting the offline lab (%d workers) in %s\n", o.Workers, o.StateDir)
+	b, s, err := prepare(ctx, o, r)
+	if err != nil {
+		return err
+	}
+	l := layout{dir: o.StateDir}
+	p := procs{l: l}
+	for _, d := range []string{l.dir, l.config(""), l.logs(), l.pids()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	rec, ok := readRecord(l)
+	if !ok {
+		_, statErr := os.Stat("/var/lib/kubelet")
+		rec.VarLibKubelet = os.IsNotExist(statErr)
+	}
+	rec.Workers, rec.BinDir = o.Workers, b.dir
+	if err := writeRecord(l, rec); err != nil {
+		return err
+	}
+	if err := os.WriteFile(l.resolvConf(), []byte(renderResolvConf()), 0o644); err != nil {
+		return err
+	}
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"network (lo addresses, blackhole routes, forward guard)", func() error { return setupNetwork(ctx, l, o.Workers) }},
+		{"certificates and kubeconfigs", func() error { return ensurePKI(l, o.Workers) }},
+		{"etcd", func() error { return startEtcd(ctx, p, b) }},
+		{"kube-apiserver", func() error { return startAPIServer(ctx, p, b) }},
+	}
+	for _, st := range steps {
+		if err := r.step(st.name, st.fn); err != nil {
+			return err
+		}
+	}
+	cs, err := clientset(l.kubeconfig("super-admin"))
+	if err != nil {
+		return err
+	}
+	steps = []struct {
+		name string
+		fn   func() error
+	}{
+		{"RBAC, StorageClass standard, kube-dns Service", func() error { return bootstrapObjects(ctx, cs) }},
+		{"kube-controller-manager and kube-scheduler", func() error { return startControllers(ctx, p, b) }},
+		{"CoreDNS", func() error { return startCoreDNS(ctx, p, b) }},
+		{fmt.Sprintf("containerd on %d nodes (images imported)", o.Workers), func() error {
+			return forEachNode(o.Workers, func(i int) error { return startContainerd(ctx, p, i, s) })
+		}},
+		{"kubelets", func() error {
+			return forEachNode(o.Workers, func(i int) error { return startKubelet(p, i, b) })
+		}},
+		{"kube-proxy", func() error { return startKubeProxy(p, b) }},
+		{"pod networks", func() error {
+			return forEachNode(o.Workers, func(i int) error { return configureCNI(ctx, cs, l, i) })
+		}},
+		{"nodes Ready", func() error { return waitNodesReady(ctx, cs, o.Workers) }},
+	}
+	for _, st := range steps {
+		if err := r.step(st.name, st.fn); err != nil {
+			return err
+		}
+	}
+	rel, err := filepath.Rel(o.RepoDir, l.adminKubeconfig())
+	if err != nil {
+		rel = l.adminKubeconfig()
+	}
+	r.printf("Lab ready in %s. Use it with:\n  export KUBECONFIG=%s\n", time.Since(start).Round(time.Second), rel)
+	return nil
+}
+
+// forEachNode runs fn for workers 1..n concurrently and joins the errors.
+func forEachNode(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i-1] = fn(i)
+		}(i)
+	}
+	wg.Wait()
+	return joinErrors(errs)
+}
+
+// newClient returns a clientset for the admin kubeconfig of a running lab.
+func newClient(l layout) (kubernetes.Interface, error) { return clientset(l.adminKubeconfig()) }
