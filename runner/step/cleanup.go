@@ -1,0 +1,101 @@
+package step
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// cleanupKinds are the kinds cleanup deletes, workloads first so their pods
+// stop before the claims and config they use go.
+var cleanupKinds = []schema.GroupVersionResource{
+	{Group: "apps", Version: "v1", Resource: "statefulsets"},
+	{Group: "apps", Version: "v1", Resource: "deployments"},
+	{Group: "batch", Version: "v1", Resource: "jobs"},
+	{Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+	{Version: "v1", Resource: "pods"},
+	{Version: "v1", Resource: "services"},
+	{Version: "v1", Resource: "configmaps"},
+	{Version: "v1", Resource: "secrets"},
+	{Version: "v1", Resource: "persistentvolumeclaims"},
+}
+
+// Cleanup deletes everything in the namespace that the lesson's selector
+// matches (pods and claims included) and uncordons every node the run
+// cordoned. It does not wait for pods to terminate; an Absent check does.
+type Cleanup struct {
+	lesson.Cleanup
+}
+
+// Describe implements Action.
+func (a *Cleanup) Describe() Msg { return M("ActionCleanup") }
+
+// Run implements Action.
+func (a *Cleanup) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
+	res, err := CleanupAll(ctx, env, report)
+	return Outcome{Msg: M("OutcomeCleanup", "Count", len(res.Deleted), "Nodes", strings.Join(res.Uncordoned, ", ")), Output: strings.Join(res.Deleted, "\n")}, err
+}
+
+// CleanupResult records what cleanup did.
+type CleanupResult struct {
+	// Deleted are "resource/name" of the objects deleted.
+	Deleted []string
+	// Uncordoned are the nodes made schedulable again.
+	Uncordoned []string
+}
+
+// CleanupAll uncordons the run's nodes first (the one thing that must never
+// be left behind), then deletes what the lesson's selector matches. It
+// keeps going past errors and returns them joined.
+func CleanupAll(ctx context.Context, env *Env, report Reporter) (CleanupResult, error) {
+	if report == nil {
+		report = func(Msg) {}
+	}
+	var res CleanupResult
+	var errs []error
+	nodes, err := UncordonAll(ctx, env)
+	res.Uncordoned = nodes
+	if err != nil {
+		errs = append(errs, err)
+	}
+	sel := env.Spec.Selector
+	if sel == "" {
+		return res, errors.Join(append(errs, &Failure{Msg: M("StepNoSelector"), Hint: M("HintNoSelector")})...)
+	}
+	bg := metav1.DeletePropagationBackground
+	for _, gvr := range cleanupKinds {
+		r := env.Cluster.Dynamic.Resource(gvr).Namespace(env.Namespace())
+		l, err := r.List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if err != nil {
+			if !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+				errs = append(errs, fmt.Errorf("list %s: %w", gvr.Resource, err))
+			}
+			continue
+		}
+		for _, o := range l.Items {
+			if o.GetDeletionTimestamp() != nil {
+				continue
+			}
+			name := gvr.Resource + "/" + o.GetName()
+			err := r.Delete(ctx, o.GetName(), metav1.DeleteOptions{PropagationPolicy: &bg})
+			if err != nil && !apierrors.IsNotFound(err) {
+				errs = append(errs, fmt.Errorf("delete %s: %w", name, err))
+				continue
+			}
+			res.Deleted = append(res.Deleted, name)
+			report(M("ProgressDeleted", "Object", name))
+		}
+	}
+	if len(errs) > 0 {
+		err := errors.Join(errs...)
+		return res, fail(err, M("StepCleanupFailed", "Error", oneLine(err.Error())), M("HintCleanup", "Namespace", env.Namespace(), "Selector", sel))
+	}
+	return res, nil
+}

@@ -1,0 +1,31 @@
+package step
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// DeletePod deletes a pod (its StatefulSet re-creates it with the same
+// name). A pod that is already gone counts as deleted.
+type DeletePod struct {
+	lesson.DeletePod
+}
+
+// Describe implements Action.
+func (a *DeletePod) Describe() Msg { return M("ActionDeletePod", "Pod", a.Name) }
+
+// Run implements Action.
+func (a *DeletePod) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
+	err := env.Cluster.Client.CoreV1().Pods(env.Namespace()).Delete(ctx, a.Name, metav1.DeleteOptions{})
+	if apierrors.IsNotFound(err) {
+		return Outcome{Msg: M("OutcomeAlreadyGone", "Object", "pod/"+a.Name)}, nil
+	}
+	if err != nil {
+		return Outcome{}, fail(err, M("StepDeleteFailed", "Object", "pod/"+a.Name, "Error", err.Error()), applyHint(err))
+	}
+	return Outcome{Msg: M("OutcomeDeleted", "Object", "pod/"+a.Name)}, nil
+}

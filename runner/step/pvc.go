@@ -1,0 +1,52 @@
+package step
+
+import (
+	"context"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// DeletePVCs deletes PersistentVolumeClaims by name or selector — a
+// StatefulSet never deletes its claims by itself. Claims already gone count
+// as deleted.
+type DeletePVCs struct {
+	lesson.DeletePVCs
+}
+
+// Describe implements Action.
+func (a *DeletePVCs) Describe() Msg {
+	what := strings.Join(a.Names, ", ")
+	if what == "" {
+		what = a.Selector
+	}
+	return M("ActionDeletePVCs", "What", what)
+}
+
+// Run implements Action.
+func (a *DeletePVCs) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
+	pvcs := env.Cluster.Client.CoreV1().PersistentVolumeClaims(env.Namespace())
+	names := a.Names
+	if len(names) == 0 {
+		l, err := pvcs.List(ctx, metav1.ListOptions{LabelSelector: a.Selector})
+		if err != nil {
+			return Outcome{}, fail(err, M("StepError", "Error", err.Error()), applyHint(err))
+		}
+		for _, p := range l.Items {
+			names = append(names, p.Name)
+		}
+	}
+	var deleted []string
+	for _, n := range names {
+		err := pvcs.Delete(ctx, n, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return Outcome{}, fail(err, M("StepDeleteFailed", "Object", "persistentvolumeclaim/"+n, "Error", err.Error()), applyHint(err))
+		}
+		deleted = append(deleted, n)
+		report(M("ProgressDeleted", "Object", "persistentvolumeclaim/"+n))
+	}
+	return Outcome{Msg: M("OutcomeDeletedPVCs", "Count", len(deleted), "Names", strings.Join(deleted, ", "))}, nil
+}

@@ -1,0 +1,69 @@
+package step
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// RestartsUnchanged checks that a container did not restart since before
+// the step's action (its restart count, recorded by Prepare, is the same,
+// in the same pod): a failing readiness probe takes a pod out of service
+// without restarting it, unlike a liveness probe.
+type RestartsUnchanged struct {
+	lesson.PodRef
+	uid    types.UID
+	before int32
+}
+
+// Describe implements Check.
+func (c *RestartsUnchanged) Describe() Msg {
+	return M("CheckRestartsUnchanged", "Pod", c.Pod, "Container", c.containerName())
+}
+
+func (c *RestartsUnchanged) containerName() string {
+	if c.Container == "" {
+		return "*"
+	}
+	return c.Container
+}
+
+func (c *RestartsUnchanged) restarts(p *corev1.Pod) int32 {
+	var n int32
+	for _, cs := range p.Status.ContainerStatuses {
+		if c.Container == "" || cs.Name == c.Container {
+			n += cs.RestartCount
+		}
+	}
+	return n
+}
+
+// Prepare records the restart count before the action.
+func (c *RestartsUnchanged) Prepare(ctx context.Context, env *Env) error {
+	p, err := env.Cluster.Client.CoreV1().Pods(env.Namespace()).Get(ctx, c.Pod, metav1.GetOptions{})
+	if err != nil {
+		return fail(err, M("StepPrepareFailed", "What", c.Pod, "Error", err.Error()), Msg{})
+	}
+	c.uid, c.before = p.UID, c.restarts(p)
+	return nil
+}
+
+// Wait implements Check. It looks once: a restart cannot be undone, so
+// there is nothing to wait for.
+func (c *RestartsUnchanged) Wait(ctx context.Context, env *Env, report Reporter) error {
+	p, err := env.Cluster.Client.CoreV1().Pods(env.Namespace()).Get(ctx, c.Pod, metav1.GetOptions{})
+	if err != nil {
+		return fail(err, M("StepError", "Error", err.Error()), Msg{})
+	}
+	if p.UID != c.uid {
+		return &Failure{Msg: M("StatePodReplaced", "Pod", c.Pod), Hint: M("HintRestarts")}
+	}
+	if n := c.restarts(p); n != c.before {
+		return &Failure{Msg: M("StateRestarted", "Pod", c.Pod, "Container", c.containerName(), "Before", c.before, "Now", n), Hint: M("HintRestarts")}
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package step
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// SameUID checks that an object is the very same one as before the step's
+// action (same UID, recorded by Prepare) — e.g. a re-created pod kept its
+// PersistentVolumeClaim. It waits while the object is absent and fails at
+// once when it was replaced.
+type SameUID struct {
+	lesson.ObjectRef
+	before types.UID
+}
+
+// Describe implements Check.
+func (c *SameUID) Describe() Msg { return M("CheckSameUID", "Kind", c.Kind, "Name", c.Name) }
+
+// Prepare records the object's UID before the action.
+func (c *SameUID) Prepare(ctx context.Context, env *Env) error {
+	gvr, namespaced, err := env.resolve(c.Kind)
+	if err != nil {
+		return err
+	}
+	r := env.Cluster.Dynamic.Resource(gvr)
+	var obj metav1.Object
+	if namespaced {
+		obj, err = r.Namespace(env.Namespace()).Get(ctx, c.Name, metav1.GetOptions{})
+	} else {
+		obj, err = r.Get(ctx, c.Name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return fail(err, M("StepPrepareFailed", "What", c.Kind+"/"+c.Name, "Error", err.Error()), Msg{})
+	}
+	c.before = obj.GetUID()
+	return nil
+}
+
+// Wait implements Check.
+func (c *SameUID) Wait(ctx context.Context, env *Env, report Reporter) error {
+	mm := newMismatch(env, report)
+	gvr, namespaced, err := env.resolve(c.Kind)
+	if err != nil {
+		return err
+	}
+	eval := func(s snapshot) (bool, error) {
+		o, ok := s[c.Name]
+		if !ok {
+			mm.set(M("StateNotFound", "Kind", c.Kind, "What", c.Name, "Namespace", env.Namespace()), Msg{})
+			return false, nil
+		}
+		m, err := meta.Accessor(o)
+		if err != nil {
+			return false, err
+		}
+		if m.GetUID() != c.before {
+			return false, &Failure{Msg: M("StateUIDChanged", "Kind", c.Kind, "Name", c.Name, "Before", string(c.before), "Now", string(m.GetUID())), Hint: M("HintUIDChanged")}
+		}
+		return true, nil
+	}
+	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), "", eval, func(err error) {
+		if !apierrors.IsNotFound(err) {
+			mm.set(M("StateAPIError", "Error", err.Error()), Msg{})
+		}
+	})
+	return mm.failure(ctx, err)
+}

@@ -1,0 +1,42 @@
+package step
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// Scale sets a StatefulSet's replicas through the scale subresource
+// (client-go scale, like `kubectl scale`). Setting the current number again
+// is harmless.
+type Scale struct {
+	lesson.Scale
+}
+
+var statefulSets = schema.GroupResource{Group: "apps", Resource: "statefulsets"}
+
+// Describe implements Action.
+func (a *Scale) Describe() Msg {
+	return M("ActionScale", "StatefulSet", a.StatefulSet, "Replicas", a.Replicas)
+}
+
+// Run implements Action.
+func (a *Scale) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
+	scales := env.Cluster.Scales.Scales(env.Namespace())
+	sc, err := scales.Get(ctx, statefulSets, a.StatefulSet, metav1.GetOptions{})
+	if err != nil {
+		return Outcome{}, fail(err, M("StepScaleFailed", "StatefulSet", a.StatefulSet, "Error", err.Error()), applyHint(err))
+	}
+	from := sc.Spec.Replicas
+	if int(from) == a.Replicas {
+		return Outcome{Msg: M("OutcomeScaled", "StatefulSet", a.StatefulSet, "From", from, "To", a.Replicas)}, nil
+	}
+	sc.Spec.Replicas = int32(a.Replicas)
+	if _, err := scales.Update(ctx, statefulSets, sc, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
+		return Outcome{}, fail(err, M("StepScaleFailed", "StatefulSet", a.StatefulSet, "Error", err.Error()), applyHint(err))
+	}
+	return Outcome{Msg: M("OutcomeScaled", "StatefulSet", a.StatefulSet, "From", from, "To", a.Replicas)}, nil
+}

@@ -1,0 +1,64 @@
+package step
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// SQL runs statements on one connection to a pod (e.g. mysql-0, the
+// primary, for writes) or through a service (one of its ready endpoints,
+// picked like the Service would), over a port-forward, and reports which
+// server answered (@@server_id). Connecting is retried with a backoff
+// bounded by the step's context, since a pod can be Ready a moment before
+// its endpoint is; statements run once.
+type SQL struct {
+	lesson.SQL
+}
+
+// Describe implements Action.
+func (a *SQL) Describe() Msg {
+	return M("ActionSQL", "Target", targetName(a.SQLTarget), "Statements", strings.Join(a.Statements, "; "))
+}
+
+// Run implements Action.
+func (a *SQL) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
+	conn, err := connectRetry(ctx, env, a.SQLTarget, report)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer conn.Close()
+	var out strings.Builder
+	for _, st := range a.Statements {
+		fmt.Fprintf(&out, "> %s\n", st)
+		cols, rows, err := conn.queryRows(ctx, st)
+		if err != nil {
+			return Outcome{Output: out.String()}, fail(err, M("StepSQLFailed", "Statement", st, "Pod", conn.pod, "Error", err.Error()), sqlHint(env, a.SQLTarget, err))
+		}
+		out.WriteString(formatTable(cols, rows))
+	}
+	id, err := conn.serverID(ctx)
+	if err != nil {
+		id = "?"
+	}
+	return Outcome{Msg: M("OutcomeSQL", "Count", len(a.Statements), "Pod", conn.pod, "ServerID", id), Output: out.String()}, nil
+}
+
+// connectRetry connects to the target, retrying failures to connect until
+// ctx ends; the failure names the last error.
+func connectRetry(ctx context.Context, env *Env, t lesson.SQLTarget, report Reporter) (*sqlConn, error) {
+	mm := newMismatch(env, report)
+	b := newBackoff()
+	for {
+		conn, err := dialSQL(ctx, env, t)
+		if err == nil {
+			return conn, nil
+		}
+		mm.set(M("StateSQLConnect", "Target", targetName(t), "Error", oneLine(err.Error())), sqlHint(env, t, err))
+		if werr := b.wait(ctx, nil); werr != nil {
+			return nil, mm.failure(ctx, werr)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package step
+
+import (
+	"context"
+	"strings"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// SQLContains waits until a query's result contains a value in some cell,
+// e.g. `SELECT * FROM test.messages` through mysql-read contains "hello".
+// SQL has no watch: it re-queries on a backoff bounded by the context, and
+// at once whenever a pod or an endpoint of the namespace changes (watched).
+type SQLContains struct {
+	lesson.SQLContains
+}
+
+// Describe implements Check.
+func (c *SQLContains) Describe() Msg {
+	return M("CheckSQLContains", "Target", targetName(c.SQLTarget), "Query", c.Query, "Value", c.Contains)
+}
+
+// Wait implements Check.
+func (c *SQLContains) Wait(ctx context.Context, env *Env, report Reporter) error {
+	mm := newMismatch(env, report)
+	trigger := changes(ctx, env)
+	b := newBackoff()
+	for {
+		if ok := c.try(ctx, env, mm); ok {
+			return nil
+		}
+		if err := b.wait(ctx, trigger); err != nil {
+			return mm.failure(ctx, err)
+		}
+	}
+}
+
+func (c *SQLContains) try(ctx context.Context, env *Env, mm *mismatch) bool {
+	conn, err := dialSQL(ctx, env, c.SQLTarget)
+	if err != nil {
+		if ctx.Err() == nil {
+			mm.set(M("StateSQLConnect", "Target", targetName(c.SQLTarget), "Error", oneLine(err.Error())), sqlHint(env, c.SQLTarget, err))
+		}
+		return false
+	}
+	defer conn.Close()
+	_, rows, err := conn.queryRows(ctx, c.Query)
+	if err != nil {
+		if ctx.Err() == nil {
+			mm.set(M("StateSQLError", "Pod", conn.pod, "Error", oneLine(err.Error())), sqlHint(env, c.SQLTarget, err))
+		}
+		return false
+	}
+	var cells []string
+	for _, r := range rows {
+		for _, v := range r {
+			if v == c.Contains {
+				return true
+			}
+			cells = append(cells, v)
+		}
+	}
+	seen := strings.Join(cells, ", ")
+	if len(seen) > 200 {
+		seen = seen[:200] + "…"
+	}
+	mm.set(M("StateSQLMissing", "Pod", conn.pod, "Value", c.Contains, "Rows", len(rows), "Seen", seen), M("HintSQLMissing", "Pod", conn.pod))
+	return false
+}
+
+// changes returns a channel that receives (without blocking the watcher)
+// whenever a pod or an EndpointSlice of the namespace changes, until ctx
+// ends. Checks that must poll use it to re-try at once when something moved.
+func changes(ctx context.Context, env *Env) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	poke := func(snapshot) (bool, error) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+		return false, nil
+	}
+	for _, l := range []lister{env.podsLister(), env.endpointSlicesLister()} {
+		go func() { _ = watchUntil(ctx, l, "", poke, func(error) {}) }()
+	}
+	return ch
+}

@@ -1,0 +1,308 @@
+package step
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+)
+
+// lister lists and watches one kind of object, typed or dynamic.
+type lister struct {
+	list  func(ctx context.Context, opts metav1.ListOptions) ([]runtime.Object, string, error)
+	watch func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// snapshot is the current set of watched objects by name.
+type snapshot map[string]runtime.Object
+
+// watchUntil lists objects, then watches them, calling eval with the current
+// set after the list and after every event, until eval says done, eval
+// fails, or ctx ends. Watches that close (expired resource versions,
+// restarts of the API server) are re-listed. Errors of the API are retried
+// with a backoff bounded by ctx and handed to onErr, so a check can report
+// them as its last mismatch.
+func watchUntil(ctx context.Context, l lister, selector string, eval func(snapshot) (bool, error), onErr func(error)) error {
+	backoff := newBackoff()
+	for {
+		objs, rv, err := l.list(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+				return err
+			}
+			onErr(err)
+			if werr := backoff.wait(ctx, nil); werr != nil {
+				return werr
+			}
+			continue
+		}
+		snap := snapshot{}
+		for _, o := range objs {
+			if m, err := meta.Accessor(o); err == nil {
+				snap[m.GetName()] = o
+			}
+		}
+		if done, err := eval(snap); done || err != nil {
+			return err
+		}
+		w, err := l.watch(ctx, metav1.ListOptions{LabelSelector: selector, ResourceVersion: rv, AllowWatchBookmarks: true})
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			onErr(err)
+			if werr := backoff.wait(ctx, nil); werr != nil {
+				return werr
+			}
+			continue
+		}
+		done, err := consume(ctx, w, snap, eval)
+		w.Stop()
+		if done || err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		backoff.reset()
+	}
+}
+
+// consume applies watch events to snap until eval is done or the watch ends.
+func consume(ctx context.Context, w watch.Interface, snap snapshot, eval func(snapshot) (bool, error)) (bool, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return false, nil
+			}
+			switch ev.Type {
+			case watch.Error:
+				return false, nil // re-list
+			case watch.Bookmark:
+				continue
+			}
+			m, err := meta.Accessor(ev.Object)
+			if err != nil {
+				continue
+			}
+			if ev.Type == watch.Deleted {
+				delete(snap, m.GetName())
+			} else {
+				snap[m.GetName()] = ev.Object
+			}
+			if done, err := eval(snap); done || err != nil {
+				return done, err
+			}
+		}
+	}
+}
+
+// backoff waits between retries: 200ms doubling to 5s, always bounded by
+// the context, and cut short by a trigger (e.g. a watch event).
+type backoff struct{ d time.Duration }
+
+func newBackoff() *backoff { return &backoff{d: 200 * time.Millisecond} }
+
+func (b *backoff) reset() { b.d = 200 * time.Millisecond }
+
+func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}) error {
+	t := time.NewTimer(b.d)
+	defer t.Stop()
+	if b.d *= 2; b.d > 5*time.Second {
+		b.d = 5 * time.Second
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	case <-trigger:
+	}
+	return nil
+}
+
+// podsLister lists and watches the pods of the lesson's namespace.
+func (e *Env) podsLister() lister {
+	pods := e.Cluster.Client.CoreV1().Pods(e.Namespace())
+	return lister{
+		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+			l, err := pods.List(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			out := make([]runtime.Object, len(l.Items))
+			for i := range l.Items {
+				out[i] = &l.Items[i]
+			}
+			return out, l.ResourceVersion, nil
+		},
+		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return pods.Watch(ctx, o) },
+	}
+}
+
+// pvcsLister lists and watches the claims of the lesson's namespace.
+func (e *Env) pvcsLister() lister {
+	pvcs := e.Cluster.Client.CoreV1().PersistentVolumeClaims(e.Namespace())
+	return lister{
+		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+			l, err := pvcs.List(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			out := make([]runtime.Object, len(l.Items))
+			for i := range l.Items {
+				out[i] = &l.Items[i]
+			}
+			return out, l.ResourceVersion, nil
+		},
+		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return pvcs.Watch(ctx, o) },
+	}
+}
+
+// nodesLister lists and watches nodes.
+func (e *Env) nodesLister() lister {
+	nodes := e.Cluster.Client.CoreV1().Nodes()
+	return lister{
+		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+			l, err := nodes.List(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			out := make([]runtime.Object, len(l.Items))
+			for i := range l.Items {
+				out[i] = &l.Items[i]
+			}
+			return out, l.ResourceVersion, nil
+		},
+		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) },
+	}
+}
+
+// endpointSlicesLister lists and watches the EndpointSlices of a service.
+func (e *Env) endpointSlicesLister() lister {
+	es := e.Cluster.Client.DiscoveryV1().EndpointSlices(e.Namespace())
+	return lister{
+		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+			l, err := es.List(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			out := make([]runtime.Object, len(l.Items))
+			for i := range l.Items {
+				out[i] = &l.Items[i]
+			}
+			return out, l.ResourceVersion, nil
+		},
+		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return es.Watch(ctx, o) },
+	}
+}
+
+// dynamicLister lists and watches any kind through the dynamic client.
+func (e *Env) dynamicLister(gvr schema.GroupVersionResource, namespaced bool) lister {
+	r := e.Cluster.Dynamic.Resource(gvr)
+	get := func() dynamic.ResourceInterface {
+		if namespaced {
+			return r.Namespace(e.Namespace())
+		}
+		return r
+	}
+	return lister{
+		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
+			l, err := get().List(ctx, o)
+			if err != nil {
+				return nil, "", err
+			}
+			out := make([]runtime.Object, len(l.Items))
+			for i := range l.Items {
+				out[i] = &l.Items[i]
+			}
+			return out, l.GetResourceVersion(), nil
+		},
+		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return get().Watch(ctx, o) },
+	}
+}
+
+// mismatch remembers the last concrete mismatch a check saw and since when,
+// and reports each new one.
+type mismatch struct {
+	msg    Msg
+	hint   Msg
+	since  time.Time
+	diags  []Msg
+	report Reporter
+	now    func() time.Time
+}
+
+func newMismatch(env *Env, report Reporter) *mismatch {
+	if report == nil {
+		report = func(Msg) {}
+	}
+	return &mismatch{report: report, now: env.now}
+}
+
+// set records the current mismatch; a changed one restarts the clock and
+// is reported.
+func (m *mismatch) set(msg, hint Msg) {
+	if !msg.Equal(m.msg) {
+		m.msg, m.since = msg, m.now()
+		m.report(msg)
+	}
+	m.hint = hint
+}
+
+// diagnose records a recognised failure signature (once).
+func (m *mismatch) diagnose(d Msg) {
+	for _, x := range m.diags {
+		if x.Equal(d) {
+			return
+		}
+	}
+	m.diags = append(m.diags, d)
+	m.report(d)
+}
+
+// failure turns the end of a wait into a *Failure: on timeout it names the
+// last mismatch (never a bare "context deadline exceeded").
+func (m *mismatch) failure(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if f, ok := err.(*Failure); ok {
+		return f
+	}
+	if ctx.Err() == nil || (err != ctx.Err() && !isCtxErr(err)) {
+		hint := Msg{}
+		if apierrors.IsForbidden(err) {
+			hint = M("HintForbidden")
+		}
+		return &Failure{Msg: M("StepError", "Error", err.Error()), Hint: hint, Err: err, Diagnoses: m.diags}
+	}
+	f := &Failure{Msg: m.msg, Hint: m.hint, Diagnoses: m.diags, Err: ctx.Err()}
+	if f.Msg.IsZero() {
+		f.Msg = M("CheckNothingSeen")
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		f.TimedOut = true
+		if dl, ok := ctx.Deadline(); ok && !m.since.IsZero() {
+			f.For = dl.Sub(m.since)
+		}
+	} else {
+		f.Msg, f.Hint = M("StepCanceled"), Msg{}
+	}
+	return f
+}
+
+func isCtxErr(err error) bool {
+	return err == context.Canceled || err == context.DeadlineExceeded
+}
