@@ -1,5 +1,7 @@
-// Package assets embeds non-lesson files the tutor ships: glamour styles
-// tuned for the tutor and the like.
+// Package assets embeds non-lesson files the tutor ships: the glamour
+// styles tuned for the tutor (dark.json, light.json; derived from glamour's
+// own, with heading markers that read well in a terminal and a narrower
+// margin for the TUI's viewport).
 package assets
 
 import "embed"
