@@ -7,10 +7,11 @@ import (
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
-// StepLabel formats a step heading from its number (1-based), the number of
-// steps of the lesson and the heading's text, e.g. "Step 3/15: Apply the
-// ConfigMap". The renderer puts "▶ " in front.
-type StepLabel func(n, total int, title string) string
+// StepDecor decorates a step heading: it gets the step's number (1-based),
+// the number of steps, the step and the heading's text, and returns the new
+// heading text (e.g. "Step 3/15: Apply the ConfigMap"; "▶ " is put in
+// front) and markdown to insert below the heading ("" for none).
+type StepDecor func(n, total int, s lesson.Step, title string) (heading, body string)
 
 // StepMarker starts every step heading, so steps stand out in the text.
 const StepMarker = "▶ "
@@ -18,13 +19,13 @@ const StepMarker = "▶ "
 var headingLineRE = regexp.MustCompile(`^(#{3,6})[ \t]+(.*?)[ \t]*$`)
 
 // SectionMarkdown returns the markdown of section i of doc with its step
-// headings rewritten by label (nil keeps the headings).
-func SectionMarkdown(l *lesson.Lesson, doc *lesson.Doc, i int, label StepLabel) string {
+// headings decorated by decor (nil keeps the headings).
+func SectionMarkdown(l *lesson.Lesson, doc *lesson.Doc, i int, decor StepDecor) string {
 	if i < 0 || i >= len(doc.Sections) {
 		return ""
 	}
 	sec := doc.Sections[i]
-	if label == nil || len(sec.Steps) == 0 {
+	if decor == nil || len(sec.Steps) == 0 {
 		return sec.Markdown
 	}
 	lines := strings.Split(sec.Markdown, "\n")
@@ -48,7 +49,12 @@ func SectionMarkdown(l *lesson.Lesson, doc *lesson.Doc, i int, label StepLabel) 
 			continue
 		}
 		n, total := StepNumber(l, sec.Steps[next].ID)
-		lines[k] = m[1] + " " + StepMarker + label(n, total, m[2])
+		st, _ := l.Step(sec.Steps[next].ID)
+		heading, body := decor(n, total, st, m[2])
+		lines[k] = m[1] + " " + StepMarker + heading
+		if body != "" {
+			lines[k] += "\n\n" + body + "\n"
+		}
 		next++
 	}
 	return strings.Join(lines, "\n")
@@ -66,15 +72,15 @@ func StepNumber(l *lesson.Lesson, id string) (n, total int) {
 }
 
 // LessonMarkdown returns the whole lesson in lang as one document: title,
-// introduction and every section, step headings rewritten by label.
-func LessonMarkdown(l *lesson.Lesson, lang string, label StepLabel) string {
+// introduction and every section, step headings decorated by decor.
+func LessonMarkdown(l *lesson.Lesson, lang string, decor StepDecor) string {
 	doc := l.Doc(lang)
 	parts := []string{"# " + doc.Title}
 	if doc.Intro != "" {
 		parts = append(parts, doc.Intro)
 	}
 	for i := range doc.Sections {
-		parts = append(parts, SectionMarkdown(l, doc, i, label))
+		parts = append(parts, SectionMarkdown(l, doc, i, decor))
 	}
 	return strings.Join(parts, "\n\n") + "\n"
 }

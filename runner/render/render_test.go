@@ -32,7 +32,9 @@ func docs(t *testing.T) []doc {
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("load lessons: %v %v", err, probs)
 	}
-	label := func(n, total int, title string) string { return fmt.Sprintf("ステップ %d/%d: %s", n, total, title) }
+	label := func(n, total int, s lesson.Step, title string) (string, string) {
+		return fmt.Sprintf("ステップ %d/%d: %s", n, total, title), "> 操作: " + s.Action.Kind()
+	}
 	var out []doc
 	for _, l := range all {
 		for _, lang := range lesson.Langs {
