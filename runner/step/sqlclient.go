@@ -39,7 +39,9 @@ func (c *sqlConn) Close() {
 // errNoEndpoint means a service has no ready endpoint to connect to.
 type errNoEndpoint struct{ service string }
 
-func (e errNoEndpoint) Error() string { return fmt.Sprintf("service %q has no ready endpoint", e.service) }
+func (e errNoEndpoint) Error() string {
+	return fmt.Sprintf("service %q has no ready endpoint", e.service)
+}
 
 // dialSQL opens one connection to the target: the pod itself, or one ready
 // endpoint of the service picked at random from its EndpointSlices — the

@@ -1,0 +1,325 @@
+// Package engine runs a lesson on a cluster: preflight, then each step's
+// action and its checks in order, then — after a failure or an
+// interruption — clean-up that always uncordons the nodes the run cordoned.
+// It reports what happens to an Observer as it happens (the text reporter
+// and the TUI are observers) and returns an untranslated Result that the
+// reporters (text, JSON, JUnit) render in the user's language.
+package engine
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"time"
+
+	"github.com/kubetutor/kubetutor/runner/kube"
+	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
+)
+
+// AftermathTimeout bounds clean-up after a failure or an interruption. It
+// runs on a fresh context: the run's own may already be cancelled.
+const AftermathTimeout = 90 * time.Second
+
+// Options change how a run behaves.
+type Options struct {
+	// Lang is the language of the run, recorded in the result.
+	Lang string
+	// Images are --image NAME=REF overrides of lesson.yaml's images.
+	Images map[string]string
+	// KeepGoing runs the next steps after a failed one.
+	KeepGoing bool
+	// NoCleanup leaves the lesson's objects after a failure or an
+	// interruption (nodes the run cordoned are uncordoned regardless).
+	NoCleanup bool
+	// Only runs just this step (the earlier ones are assumed done); the
+	// lesson's objects are then left in place, as with NoCleanup.
+	Only string
+	// SkipPreflight skips preflight (facts are then assumed sufficient).
+	SkipPreflight bool
+}
+
+// Engine runs one lesson on one cluster. Create it with New; it is not safe
+// for concurrent runs.
+type Engine struct {
+	env    *step.Env
+	lesson *lesson.Lesson
+	opts   Options
+	obs    Observer
+	facts  Facts
+	now    func() time.Time
+}
+
+// New returns an engine for lesson l on cluster c, applying manifests from
+// manifests (manifests.FS or --manifests-dir). obs may be nil.
+func New(c *kube.Cluster, l *lesson.Lesson, manifests fs.FS, opts Options, obs Observer) *Engine {
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	return &Engine{
+		env:    step.NewEnv(c, manifests, l.Spec, opts.Images),
+		lesson: l, opts: opts, obs: obs, now: time.Now,
+	}
+}
+
+// Env is the step environment (cluster, manifests, recorded state) the
+// engine runs steps in; the TUI may use it to run ad-hoc SQL or exec.
+func (e *Engine) Env() *step.Env { return e.env }
+
+// Facts are what preflight learned (zero before Preflight runs).
+func (e *Engine) Facts() Facts { return e.facts }
+
+func (e *Engine) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	ev.Steps = len(e.lesson.Spec.Steps)
+	e.obs.Observe(ev)
+}
+
+// Run runs the whole lesson (or just Options.Only): preflight, then every
+// step in order, stopping at the first failure unless KeepGoing; after a
+// failure or a cancellation it cleans up (unless NoCleanup) and always
+// uncordons the nodes the run cordoned, on a fresh context.
+func (e *Engine) Run(ctx context.Context) *Result {
+	start := e.now()
+	res := &Result{Lesson: e.lesson.ID, Lang: e.opts.Lang, Passed: true}
+	preflightOK := true
+	if !e.opts.SkipPreflight {
+		res.Preflight = e.Preflight(ctx)
+		for _, it := range res.Preflight {
+			if it.Status == Failed {
+				preflightOK, res.Passed = false, false
+			}
+		}
+	} else {
+		e.facts = Facts{Reachable: true, SchedulableNodes: e.maxNodesNeeded(), DefaultStorageClass: "?"}
+	}
+	failed := false
+	for i, s := range e.lesson.Spec.Steps {
+		if e.opts.Only != "" && s.ID != e.opts.Only {
+			continue
+		}
+		var sr StepResult
+		switch {
+		case !preflightOK:
+			sr = e.skip(i, s, step.M("ReasonPreflightFailed"))
+		case ctx.Err() != nil:
+			sr = e.skip(i, s, step.M("ReasonInterrupted"))
+		case failed && !e.opts.KeepGoing:
+			sr = e.skip(i, s, step.M("ReasonEarlierFailed"))
+		default:
+			sr = e.RunStep(ctx, i)
+		}
+		if sr.Status == Failed {
+			failed, res.Passed = true, false
+		}
+		res.Steps = append(res.Steps, sr)
+	}
+	if ctx.Err() != nil {
+		res.Interrupted, res.Passed = true, false
+	}
+	if failed || res.Interrupted {
+		why := step.M("AftermathFailed")
+		if res.Interrupted {
+			why = step.M("AftermathInterrupted")
+		}
+		res.Aftermath = e.Aftermath(why, e.opts.NoCleanup || e.opts.Only != "")
+	} else if len(e.env.State.CordonedNodes()) > 0 {
+		// The lesson passed yet left a node cordoned (no cleanup step):
+		// uncordon anyway, and say so.
+		res.Aftermath = e.Aftermath(step.M("AftermathCordonedLeft"), true)
+	}
+	res.Duration = e.now().Sub(start)
+	e.emit(Event{Kind: RunDone, Result: res})
+	return res
+}
+
+// Aftermath undoes what a run left behind, on a fresh context bounded by
+// AftermathTimeout: it always uncordons the nodes the run cordoned and,
+// unless skipCleanup, deletes what the lesson's selector matches. Call it
+// when the user quits the TUI mid-lesson, too.
+func (e *Engine) Aftermath(why step.Msg, skipCleanup bool) *Aftermath {
+	start := e.now()
+	ctx, cancel := context.WithTimeout(context.Background(), AftermathTimeout)
+	defer cancel()
+	a := &Aftermath{Why: why, CleanupSkipped: skipCleanup}
+	report := func(m step.Msg) { e.emit(Event{Kind: Progress, Check: -1, Msg: m}) }
+	if skipCleanup {
+		nodes, err := step.UncordonAll(ctx, e.env)
+		a.Uncordoned = nodes
+		if err != nil {
+			a.Errors = append(a.Errors, step.AsFailure(err))
+		}
+	} else {
+		r, err := step.CleanupAll(ctx, e.env, report)
+		a.Uncordoned, a.Deleted = r.Uncordoned, r.Deleted
+		if err != nil {
+			var f *step.Failure
+			if errors.As(err, &f) {
+				a.Errors = append(a.Errors, f)
+			} else {
+				a.Errors = append(a.Errors, step.AsFailure(err))
+			}
+		}
+	}
+	a.StillCordoned = e.env.State.CordonedNodes()
+	a.Duration = e.now().Sub(start)
+	e.emit(Event{Kind: AftermathDone, Aftermath: a})
+	return a
+}
+
+func (e *Engine) skip(i int, s lesson.Step, why step.Msg) StepResult {
+	sr := StepResult{ID: s.ID, Index: i, Status: Skipped, Reason: why}
+	for _, c := range s.Checks {
+		sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: describe(c), Line: c.Line, Status: Skipped, Reason: why})
+	}
+	e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
+	return sr
+}
+
+func describe(c lesson.Check) step.Msg {
+	chk, err := step.NewCheck(c)
+	if err != nil {
+		return step.M("CheckInvalid")
+	}
+	return chk.Describe()
+}
+
+// unavailable says why the cluster cannot run step s, or returns zero.
+func (e *Engine) unavailable(s lesson.Step) step.Msg {
+	if !e.facts.Reachable {
+		return step.Msg{} // no preflight ran: let the step try
+	}
+	if s.Requires.Nodes > 0 && e.facts.SchedulableNodes < s.Requires.Nodes {
+		return step.M("ReasonNodes", "Need", s.Requires.Nodes, "Have", e.facts.SchedulableNodes)
+	}
+	if s.Requires.StorageClass && e.facts.DefaultStorageClass == "" {
+		return step.M("ReasonStorageClass")
+	}
+	return step.Msg{}
+}
+
+// RunStep runs step i of the lesson: the Prepare hook of checks that
+// compare with "before", the action, then each check in order with its
+// timeout (lesson → step → check cascade). A step the cluster cannot run
+// (requires.nodes, requires.storageClass) is Unavailable, not failed. The
+// TUI calls it once per unlocked step; Run calls it for every step.
+func (e *Engine) RunStep(ctx context.Context, i int) StepResult {
+	s := e.lesson.Spec.Steps[i]
+	start := e.now()
+	sr := StepResult{ID: s.ID, Index: i, Status: Running}
+	e.emit(Event{Kind: StepStarted, Step: s.ID, StepIndex: i})
+	done := func() StepResult {
+		sr.Duration = e.now().Sub(start)
+		e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
+		return sr
+	}
+	if why := e.unavailable(s); !why.IsZero() {
+		sr.Status, sr.Reason = Unavailable, why
+		for _, c := range s.Checks {
+			sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: describe(c), Line: c.Line, Status: Unavailable, Reason: why})
+		}
+		return done()
+	}
+	act, err := step.NewAction(s.Action)
+	if err != nil {
+		sr.Status = Failed
+		sr.Action = ActionResult{Status: Failed, Failure: step.AsFailure(err)}
+		return done()
+	}
+	checks := make([]step.Check, len(s.Checks))
+	for j, c := range s.Checks {
+		if checks[j], err = step.NewCheck(c); err != nil {
+			sr.Status = Failed
+			sr.Action = ActionResult{Desc: act.Describe(), Status: Failed, Failure: step.AsFailure(err)}
+			return done()
+		}
+	}
+	actionTimeout := e.lesson.Spec.CheckTimeout(s, lesson.Check{})
+
+	// Record "before" for checks that compare with it.
+	actx, cancel := context.WithTimeout(ctx, actionTimeout)
+	defer cancel()
+	for j, c := range checks {
+		if p, ok := c.(step.Preparer); ok {
+			if err := p.Prepare(actx, e.env); err != nil {
+				sr.Status = Failed
+				sr.Action = ActionResult{Desc: act.Describe(), Status: Skipped}
+				sr.Checks = e.failChecks(s, checks, j, step.AsFailure(err))
+				return done()
+			}
+		}
+	}
+
+	// The action.
+	astart := e.now()
+	e.emit(Event{Kind: ActionStarted, Step: s.ID, StepIndex: i, Check: -1, Msg: act.Describe()})
+	out, err := act.Run(actx, e.env, func(m step.Msg) {
+		e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: -1, Msg: m})
+	})
+	cancel()
+	sr.Action = ActionResult{Desc: act.Describe(), Status: Passed, Outcome: out, Duration: e.now().Sub(astart)}
+	if err != nil {
+		f := step.AsFailure(err)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			f.TimedOut, f.After = true, actionTimeout
+		}
+		sr.Action.Status, sr.Action.Failure, sr.Status = Failed, f, Failed
+	}
+	e.emit(Event{Kind: ActionDone, Step: s.ID, StepIndex: i, Check: -1, Action: &sr.Action})
+	if sr.Status == Failed {
+		for j, c := range s.Checks {
+			sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: checks[j].Describe(), Line: c.Line, Status: Skipped, Reason: step.M("ReasonActionFailed")})
+		}
+		return done()
+	}
+
+	// The checks, in order; the first failure skips the rest.
+	sr.Status = Passed
+	for j, c := range checks {
+		lc := s.Checks[j]
+		cr := CheckResult{Name: lc.Name, Desc: c.Describe(), Line: lc.Line}
+		if sr.Status == Failed {
+			cr.Status, cr.Reason = Skipped, step.M("ReasonEarlierCheckFailed")
+			sr.Checks = append(sr.Checks, cr)
+			continue
+		}
+		timeout := e.lesson.Spec.CheckTimeout(s, lc)
+		e.emit(Event{Kind: CheckStarted, Step: s.ID, StepIndex: i, Check: j, Msg: cr.Desc})
+		cstart := e.now()
+		cctx, ccancel := context.WithTimeout(ctx, timeout)
+		err := c.Wait(cctx, e.env, func(m step.Msg) {
+			e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: j, Msg: m})
+		})
+		ccancel()
+		cr.Duration = e.now().Sub(cstart)
+		cr.Status = Passed
+		if err != nil {
+			f := step.AsFailure(err)
+			if f.TimedOut {
+				f.After = timeout
+			}
+			if ctx.Err() != nil {
+				f.Msg, f.TimedOut = step.M("StepCanceled"), false
+			}
+			cr.Status, cr.Failure, sr.Status = Failed, f, Failed
+		}
+		e.emit(Event{Kind: CheckDone, Step: s.ID, StepIndex: i, Check: j, CheckResult: &cr})
+		sr.Checks = append(sr.Checks, cr)
+	}
+	return done()
+}
+
+// failChecks marks check j failed with f and the others skipped.
+func (e *Engine) failChecks(s lesson.Step, checks []step.Check, j int, f *step.Failure) []CheckResult {
+	var out []CheckResult
+	for k, c := range checks {
+		cr := CheckResult{Name: s.Checks[k].Name, Desc: c.Describe(), Line: s.Checks[k].Line, Status: Skipped, Reason: step.M("ReasonEarlierCheckFailed")}
+		if k == j {
+			cr.Status, cr.Failure, cr.Reason = Failed, f, step.Msg{}
+		}
+		out = append(out, cr)
+	}
+	return out
+}

@@ -1,0 +1,430 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	authv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kubetutor/kubetutor/runner/step"
+)
+
+// preflightTimeout bounds each preflight item.
+const preflightTimeout = 20 * time.Second
+
+// defaultClassAnnotation marks the default StorageClass.
+const defaultClassAnnotation = "storageclass.kubernetes.io/is-default-class"
+
+// Facts are what preflight learned about the cluster that decides which
+// steps are available.
+type Facts struct {
+	// Reachable is false when the API server did not answer.
+	Reachable bool
+	// Version is the server's git version.
+	Version string
+	// SchedulableNodes counts Ready nodes that accept pods.
+	SchedulableNodes int
+	// DefaultStorageClass is the default class's name ("" if none).
+	DefaultStorageClass string
+}
+
+// Preflight checks, before the first step, what the lesson needs: the
+// cluster answers (and its version), the namespace exists (created when
+// missing), enough schedulable nodes, a default StorageClass, every verb
+// the lesson uses (SelfSubjectAccessReview), the lesson's images on the
+// nodes, and no conflicting objects in the namespace. Items are reported to
+// the observer as they finish.
+func (e *Engine) Preflight(ctx context.Context) []PreflightItem {
+	e.emit(Event{Kind: PreflightStarted})
+	var items []PreflightItem
+	add := func(name step.Msg, f func(context.Context) (Status, step.Msg, step.Msg)) bool {
+		start := time.Now()
+		cctx, cancel := context.WithTimeout(ctx, preflightTimeout)
+		st, msg, hint := f(cctx)
+		cancel()
+		it := PreflightItem{Name: name, Status: st, Msg: msg, Hint: hint, Duration: time.Since(start)}
+		items = append(items, it)
+		e.emit(Event{Kind: PreflightDone, Preflight: &it})
+		return st != Failed
+	}
+	if !add(step.M("PreflightReachable"), e.preflightReachable) {
+		return items
+	}
+	if !add(step.M("PreflightNamespace", "Namespace", e.env.Namespace()), e.preflightNamespace) {
+		return items
+	}
+	add(step.M("PreflightNodes"), e.preflightNodes)
+	add(step.M("PreflightStorageClass"), e.preflightStorageClass)
+	add(step.M("PreflightPermissions"), e.preflightPermissions)
+	add(step.M("PreflightImages"), e.preflightImages)
+	add(step.M("PreflightConflicts"), e.preflightConflicts)
+	return items
+}
+
+func (e *Engine) preflightReachable(ctx context.Context) (Status, step.Msg, step.Msg) {
+	type res struct {
+		v   string
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		v, err := e.env.Cluster.Client.Discovery().ServerVersion()
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		ch <- res{v: v.GitVersion}
+	}()
+	select {
+	case <-ctx.Done():
+		return Failed, step.M("PreflightUnreachable", "Server", e.env.Cluster.Server(), "Error", ctx.Err().Error()), step.M("HintUnreachable")
+	case r := <-ch:
+		if r.err != nil {
+			return Failed, step.M("PreflightUnreachable", "Server", e.env.Cluster.Server(), "Error", r.err.Error()), step.M("HintUnreachable")
+		}
+		e.facts.Reachable, e.facts.Version = true, r.v
+		return Passed, step.M("PreflightVersion", "Version", r.v, "Server", e.env.Cluster.Server(), "Context", e.env.Cluster.Context), step.Msg{}
+	}
+}
+
+func (e *Engine) preflightNamespace(ctx context.Context) (Status, step.Msg, step.Msg) {
+	ns := e.env.Namespace()
+	nss := e.env.Cluster.Client.CoreV1().Namespaces()
+	_, err := nss.Get(ctx, ns, metav1.GetOptions{})
+	if err == nil {
+		return Passed, step.M("PreflightNamespaceExists", "Namespace", ns), step.Msg{}
+	}
+	if !apierrors.IsNotFound(err) {
+		if apierrors.IsForbidden(err) {
+			// Reading namespaces may be forbidden to a namespaced user:
+			// the namespace is then theirs and exists.
+			return Passed, step.M("PreflightNamespaceAssumed", "Namespace", ns), step.Msg{}
+		}
+		return Failed, step.M("StepError", "Error", err.Error()), step.M("HintAPI")
+	}
+	_, err = nss.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
+		Labels: map[string]string{"app.kubernetes.io/managed-by": "kubetutor"}}}, metav1.CreateOptions{FieldManager: step.FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return Failed, step.M("PreflightNamespaceCreateFailed", "Namespace", ns, "Error", err.Error()), step.M("HintNamespaceCreate", "Namespace", ns)
+	}
+	return Passed, step.M("PreflightNamespaceCreated", "Namespace", ns), step.Msg{}
+}
+
+// schedulable reports whether pods can be scheduled onto n.
+func schedulable(n *corev1.Node) bool {
+	if n.Spec.Unschedulable {
+		return false
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
+			return false
+		}
+	}
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func (e *Engine) maxNodesNeeded() int {
+	need := e.lesson.Spec.Requires.Nodes
+	for _, s := range e.lesson.Spec.Steps {
+		need = max(need, s.Requires.Nodes)
+	}
+	return max(need, 1)
+}
+
+func (e *Engine) preflightNodes(ctx context.Context) (Status, step.Msg, step.Msg) {
+	l, err := e.env.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		// Without nodes access, do not mark steps unavailable: assume enough.
+		e.facts.SchedulableNodes = e.maxNodesNeeded()
+		return Warning, step.M("PreflightNodesUnknown", "Error", err.Error()), step.M("HintForbidden")
+	}
+	var names []string
+	for i := range l.Items {
+		if schedulable(&l.Items[i]) {
+			names = append(names, l.Items[i].Name)
+		}
+	}
+	e.facts.SchedulableNodes = len(names)
+	msg := step.M("PreflightNodesFound", "Count", len(names), "Total", len(l.Items), "Nodes", strings.Join(names, ", "))
+	switch need := e.maxNodesNeeded(); {
+	case len(names) == 0 || len(names) < e.lesson.Spec.Requires.Nodes:
+		return Failed, msg, step.M("HintNodes", "Need", max(e.lesson.Spec.Requires.Nodes, 1))
+	case len(names) < need:
+		var steps []string
+		for _, s := range e.lesson.Spec.Steps {
+			if s.Requires.Nodes > len(names) {
+				steps = append(steps, s.ID)
+			}
+		}
+		return Warning, msg, step.M("HintNodesSteps", "Need", need, "Steps", strings.Join(steps, ", "))
+	}
+	return Passed, msg, step.Msg{}
+}
+
+func (e *Engine) needsStorageClass() bool {
+	if e.lesson.Spec.Requires.StorageClass {
+		return true
+	}
+	for _, s := range e.lesson.Spec.Steps {
+		if s.Requires.StorageClass {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) preflightStorageClass(ctx context.Context) (Status, step.Msg, step.Msg) {
+	l, err := e.env.Cluster.Client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		e.facts.DefaultStorageClass = "?"
+		return Warning, step.M("PreflightStorageClassUnknown", "Error", err.Error()), step.M("HintForbidden")
+	}
+	for _, sc := range l.Items {
+		if sc.Annotations[defaultClassAnnotation] == "true" || sc.Annotations["storageclass.beta.kubernetes.io/is-default-class"] == "true" {
+			e.facts.DefaultStorageClass = sc.Name
+			return Passed, step.M("PreflightStorageClassFound", "Name", sc.Name, "Provisioner", sc.Provisioner), step.Msg{}
+		}
+	}
+	st := Warning
+	if e.lesson.Spec.Requires.StorageClass {
+		st = Failed
+	}
+	return st, step.M("PreflightNoStorageClass", "Count", len(l.Items)), step.M("HintStorageClass")
+}
+
+// verbs collects every permission the lesson needs.
+func (e *Engine) verbs() []step.Verb {
+	seen := map[step.Verb]bool{}
+	var out []step.Verb
+	addV := func(v step.Verb) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for _, s := range e.lesson.Spec.Steps {
+		if s.Action.Apply != nil {
+			for _, f := range s.Action.Apply.Files {
+				objs, err := step.ReadManifest(e.env.Manifests, f)
+				if err != nil {
+					continue
+				}
+				for _, o := range objs {
+					gvk := o.GroupVersionKind()
+					m, err := e.env.Cluster.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+					if err != nil {
+						continue
+					}
+					addV(step.Verb{Group: m.Resource.Group, Resource: m.Resource.Resource, Verb: "patch"})
+					addV(step.Verb{Group: m.Resource.Group, Resource: m.Resource.Resource, Verb: "create"})
+				}
+			}
+		}
+		for _, v := range step.ActionVerbs(s.Action) {
+			addV(v)
+		}
+		for _, c := range s.Checks {
+			for _, v := range step.CheckVerbs(c) {
+				addV(v)
+			}
+		}
+	}
+	return out
+}
+
+func (e *Engine) preflightPermissions(ctx context.Context) (Status, step.Msg, step.Msg) {
+	verbs := e.verbs()
+	var denied []string
+	for _, v := range verbs {
+		ra := &authv1.ResourceAttributes{Verb: v.Verb, Group: v.Group, Resource: v.Resource, Subresource: v.Subresource}
+		if !v.Cluster {
+			ra.Namespace = e.env.Namespace()
+		}
+		r, err := e.env.Cluster.Client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+			&authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: ra}}, metav1.CreateOptions{})
+		if err != nil {
+			return Warning, step.M("PreflightPermissionsUnknown", "Error", err.Error()), step.Msg{}
+		}
+		if !r.Status.Allowed {
+			denied = append(denied, verbString(v))
+		}
+	}
+	if len(denied) > 0 {
+		return Failed, step.M("PreflightDenied", "Verbs", strings.Join(denied, ", "), "Namespace", e.env.Namespace()), step.M("HintDenied")
+	}
+	return Passed, step.M("PreflightAllowed", "Count", len(verbs)), step.Msg{}
+}
+
+func verbString(v step.Verb) string {
+	r := v.Resource
+	if v.Subresource != "" {
+		r += "/" + v.Subresource
+	}
+	if v.Group != "" {
+		r += "." + v.Group
+	}
+	return v.Verb + " " + r
+}
+
+// imageNames returns the forms a reference takes in node.status.images.
+func imageNames(ref string) []string {
+	out := []string{ref}
+	first, _, _ := strings.Cut(ref, "/")
+	if !strings.Contains(ref, "/") {
+		out = append(out, "docker.io/library/"+ref)
+	} else if !strings.ContainsAny(first, ".:") && first != "localhost" {
+		out = append(out, "docker.io/"+ref)
+	}
+	if !strings.Contains(ref[strings.LastIndex(ref, "/")+1:], ":") && !strings.Contains(ref, "@") {
+		for _, o := range append([]string(nil), out...) {
+			out = append(out, o+":latest")
+		}
+	}
+	return out
+}
+
+func (e *Engine) preflightImages(ctx context.Context) (Status, step.Msg, step.Msg) {
+	refs := e.env.ImageRefs()
+	if len(refs) == 0 {
+		return Passed, step.M("PreflightNoImages"), step.Msg{}
+	}
+	l, err := e.env.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return Warning, step.M("PreflightImagesUnknown", "Error", err.Error()), step.Msg{}
+	}
+	var nodes []*corev1.Node
+	for i := range l.Items {
+		if schedulable(&l.Items[i]) {
+			nodes = append(nodes, &l.Items[i])
+		}
+	}
+	var missing, partial []string
+	names := make([]string, 0, len(refs))
+	for n := range refs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ref := refs[name]
+		want := map[string]bool{}
+		for _, f := range imageNames(ref) {
+			want[f] = true
+		}
+		have := 0
+		for _, n := range nodes {
+		imgs:
+			for _, img := range n.Status.Images {
+				for _, in := range img.Names {
+					if want[in] {
+						have++
+						break imgs
+					}
+				}
+			}
+		}
+		switch {
+		case have == 0:
+			missing = append(missing, ref)
+		case have < len(nodes):
+			partial = append(partial, fmt.Sprintf("%s (%d/%d)", ref, have, len(nodes)))
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		return Warning, step.M("PreflightImagesMissing", "Images", strings.Join(missing, ", "), "Nodes", len(nodes)), step.M("HintLoadImages", "Images", strings.Join(missing, " "))
+	case len(partial) > 0:
+		return Warning, step.M("PreflightImagesPartial", "Images", strings.Join(partial, ", ")), step.M("HintLoadImages", "Images", strings.Join(partial, " "))
+	}
+	return Passed, step.M("PreflightImagesPresent", "Images", strings.Join(sortedValues(refs), ", "), "Nodes", len(nodes)), step.Msg{}
+}
+
+func sortedValues(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// preflightConflicts looks for objects with the manifests' names that
+// kubetutor did not create (fatal: the lesson would take them over), and
+// for leftovers of an earlier run (a warning: their data carries over).
+func (e *Engine) preflightConflicts(ctx context.Context) (Status, step.Msg, step.Msg) {
+	var foreign, ours []string
+	seen := map[string]bool{}
+	for _, s := range e.lesson.Spec.Steps {
+		if s.Action.Apply == nil {
+			continue
+		}
+		for _, f := range s.Action.Apply.Files {
+			objs, err := step.ReadManifest(e.env.Manifests, f)
+			if err != nil {
+				return Failed, step.M("StepManifestUnreadable", "File", f, "Error", err.Error()), step.M("HintManifest")
+			}
+			for _, o := range objs {
+				gvk := o.GroupVersionKind()
+				m, err := e.env.Cluster.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+				if err != nil {
+					continue
+				}
+				key := m.Resource.Resource + "/" + o.GetName()
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				r := e.env.Cluster.Dynamic.Resource(m.Resource)
+				var get func(context.Context, string, metav1.GetOptions, ...string) (*unstructured.Unstructured, error)
+				if m.Scope.Name() == "namespace" {
+					get = r.Namespace(e.env.Namespace()).Get
+				} else {
+					get = r.Get
+				}
+				cur, err := get(ctx, o.GetName(), metav1.GetOptions{})
+				if err != nil {
+					continue
+				}
+				managed := false
+				for _, mf := range cur.GetManagedFields() {
+					if mf.Manager == step.FieldManager {
+						managed = true
+					}
+				}
+				if managed {
+					ours = append(ours, key)
+				} else {
+					foreign = append(foreign, key)
+				}
+			}
+		}
+	}
+	if len(foreign) > 0 {
+		return Failed, step.M("PreflightForeignObjects", "Objects", strings.Join(foreign, ", "), "Namespace", e.env.Namespace()), step.M("HintOtherNamespace")
+	}
+	var leftovers []string
+	if sel := e.lesson.Spec.Selector; sel != "" {
+		pvcs, err := e.env.Cluster.Client.CoreV1().PersistentVolumeClaims(e.env.Namespace()).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if err == nil {
+			for _, p := range pvcs.Items {
+				leftovers = append(leftovers, "persistentvolumeclaims/"+p.Name)
+			}
+		}
+	}
+	leftovers = append(ours, leftovers...)
+	if len(leftovers) > 0 {
+		return Warning, step.M("PreflightLeftovers", "Objects", strings.Join(leftovers, ", "), "Count", len(leftovers)), step.M("HintLeftovers", "Lesson", e.lesson.ID, "Namespace", e.env.Namespace())
+	}
+	return Passed, step.M("PreflightNoConflicts", "Namespace", e.env.Namespace()), step.Msg{}
+}
