@@ -107,16 +107,13 @@ func DescribeCheck(tr Translator, c lesson.Check) string {
 }
 
 // StepPlan is markdown describing what a step does and checks, for the
-// text under its heading.
+// text under its heading: a quoted list, one item for the action and one
+// per check. (glamour drops hard line breaks, hence a list.)
 func StepPlan(tr Translator, s lesson.Step) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "> **%s** %s", tr.T("StepDoes", nil), DescribeAction(tr, s.Action))
-	for i, c := range s.Checks {
-		label := ""
-		if i == 0 {
-			label = "**" + tr.T("StepChecks", nil) + "** "
-		}
-		fmt.Fprintf(&b, "  \n> %s✓ %s", label, DescribeCheck(tr, c))
+	fmt.Fprintf(&b, "> - **%s** %s", tr.T("StepDoes", nil), DescribeAction(tr, s.Action))
+	for _, c := range s.Checks {
+		fmt.Fprintf(&b, "\n> - **%s** %s", tr.T("StepChecks", nil), DescribeCheck(tr, c))
 	}
 	return b.String()
 }

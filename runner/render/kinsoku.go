@@ -166,3 +166,17 @@ func hardWrapCells(indent int, text []cell, width int) [][]cell {
 	}
 	return append(out, trimRight(line))
 }
+
+// Wrap wraps text (which may hold ANSI styles) to width display cells with
+// the Japanese line-breaking rules, keeping a hanging indent under a
+// leading bullet or number. Existing line breaks are kept.
+func Wrap(text string, width int) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		prefix, cont, body := splitPrefix(parseCells(l), width)
+		for _, wl := range wrapCells(prefix, cont, body, width) {
+			out = append(out, renderCells(wl))
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -172,6 +172,9 @@ func (r *Renderer) renderLines(md string) (lines []string, prose []bool, err err
 			addBlank()
 			continue
 		}
+		if t := strings.TrimSpace(plain); blank && (t == "|" || t == "│") {
+			continue // glamour opens a quoted list with an empty quote line
+		}
 		if m := placeholderRE.FindStringSubmatch(plain); m != nil {
 			var i int
 			fmt.Sscan(m[2], &i)

@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"charm.land/bubbles/v2/key"
+
+	"github.com/kubetutor/kubetutor/runner/l10n"
+)
+
+// keyMap holds every binding; help texts come from the translator and are
+// rebuilt when the language changes.
+type keyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	NextSection, PrevSection                key.Binding
+	Run, Open, Back                         key.Binding
+	Lang, Help, Quit                        key.Binding
+	Mouse                                   key.Binding // help only: the wheel scrolls
+}
+
+func newKeyMap(tr *l10n.Translator) keyMap {
+	t := func(id string) string { return tr.T(id, nil) }
+	return keyMap{
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", t("KeyUp"))),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", t("KeyDown"))),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "b"), key.WithHelp("PgUp/b", t("KeyPageUp"))),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "f"), key.WithHelp("PgDn/f", t("KeyPageDown"))),
+		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("Home/g", t("KeyTop"))),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("End/G", t("KeyBottom"))),
+		NextSection: key.NewBinding(key.WithKeys("right", "n"), key.WithHelp("→/n", t("KeyNextSection"))),
+		PrevSection: key.NewBinding(key.WithKeys("left", "p"), key.WithHelp("←/p", t("KeyPrevSection"))),
+		Run:         key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("Enter/Space", t("KeyRun"))),
+		Open:        key.NewBinding(key.WithKeys("enter", "space", "right"), key.WithHelp("Enter", t("KeyOpen"))),
+		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("Esc", t("KeyBack"))),
+		Lang:        key.NewBinding(key.WithKeys("L"), key.WithHelp("L", t("KeyLang"))),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", t("KeyHelp"))),
+		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", t("KeyQuit"))),
+		Mouse:       key.NewBinding(key.WithKeys("wheel"), key.WithHelp("wheel", t("KeyMouse"))),
+	}
+}
+
+// lessonKeys is the help.KeyMap of the lesson view.
+type lessonKeys struct{ k *keyMap }
+
+func (h lessonKeys) ShortHelp() []key.Binding {
+	return []key.Binding{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Lang, h.k.Help, h.k.Quit}
+}
+
+func (h lessonKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom},
+		{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Back},
+		{h.k.Lang, h.k.Help, h.k.Quit},
+	}
+}
+
+// listKeys is the help.KeyMap of the lesson list.
+type listKeys struct{ k *keyMap }
+
+func (h listKeys) ShortHelp() []key.Binding {
+	return []key.Binding{h.k.Up, h.k.Down, h.k.Open, h.k.Lang, h.k.Help, h.k.Quit}
+}
+
+func (h listKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{h.k.Up, h.k.Down, h.k.Open}, {h.k.Lang, h.k.Help, h.k.Quit}}
+}

@@ -1,0 +1,39 @@
+package tui
+
+import (
+	"charm.land/lipgloss/v2"
+)
+
+// Styles are every style of the UI, chosen once for a dark or a light
+// background (NO_COLOR is handled by Bubble Tea's colour profile, which
+// drops the colours on output).
+type Styles struct {
+	Title, Dim, Selected, Section, SectionCurrent lipgloss.Style
+	StepDone, StepCurrent, StepLocked, StepFailed lipgloss.Style
+	Sidebar, Status, StatusWarn, Notice, HelpBox  lipgloss.Style
+}
+
+func newStyles(dark bool) Styles {
+	ld := lipgloss.LightDark(dark)
+	accent := ld(lipgloss.Color("#5A56E0"), lipgloss.Color("#7D79F6"))
+	dim := ld(lipgloss.Color("#8A8A8A"), lipgloss.Color("#6C6C6C"))
+	green := ld(lipgloss.Color("#1A8F3C"), lipgloss.Color("#52C77A"))
+	red := ld(lipgloss.Color("#C0392B"), lipgloss.Color("#FF6B5E"))
+	warn := ld(lipgloss.Color("#A15C00"), lipgloss.Color("#F0B44C"))
+	return Styles{
+		Title:          lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Dim:            lipgloss.NewStyle().Foreground(dim),
+		Selected:       lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Section:        lipgloss.NewStyle(),
+		SectionCurrent: lipgloss.NewStyle().Bold(true).Foreground(accent),
+		StepDone:       lipgloss.NewStyle().Foreground(green),
+		StepCurrent:    lipgloss.NewStyle().Bold(true),
+		StepLocked:     lipgloss.NewStyle().Foreground(dim),
+		StepFailed:     lipgloss.NewStyle().Foreground(red),
+		Sidebar:        lipgloss.NewStyle().BorderStyle(lipgloss.NormalBorder()).BorderRight(true).BorderForeground(dim),
+		Status:         lipgloss.NewStyle().Foreground(dim),
+		StatusWarn:     lipgloss.NewStyle().Foreground(warn),
+		Notice:         lipgloss.NewStyle().Foreground(warn),
+		HelpBox:        lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1),
+	}
+}

@@ -1,0 +1,93 @@
+// Package tui is kubetutor's terminal UI (Bubble Tea v2): a lesson list,
+// then a lesson view with a step sidebar, the current section rendered in a
+// scrollable viewport, a status line and a help bar.
+//
+// One root Model holds a state enum and a shared common (size, styles,
+// keys, translator, cluster); the list and the lesson view are sub-models
+// with SetSize and View. Update and View do no I/O: rendering markdown,
+// probing the cluster and running steps happen in tea.Cmds.
+//
+// Steps run through a StepRunner. Without one (or without a reachable
+// cluster) the TUI is in reading mode: every step stays locked and the
+// status line says so.
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/kubetutor/kubetutor/runner/l10n"
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
+
+// ClusterInfo is what the status line says about the cluster.
+type ClusterInfo struct {
+	// Context and Namespace are kubectl's current context and namespace.
+	Context, Namespace string
+	// Reachable is true when the API server answered.
+	Reachable bool
+	// Err says why the cluster cannot be used (no kubeconfig, no answer).
+	Err error
+}
+
+// ErrNoKubeconfig is the ClusterInfo.Err of a machine without kubeconfig.
+var ErrNoKubeconfig = errors.New("no kubeconfig")
+
+// Probe finds the cluster; the TUI calls it once from a tea.Cmd and must
+// not wait on it longer than its context allows (about 2 s).
+type Probe func(ctx context.Context) ClusterInfo
+
+// StepRunner runs a lesson's steps on the cluster. The TUI calls RunStep
+// from a tea.Cmd with a context cancelled when the step is left or the
+// program quits. A nil StepRunner keeps every step locked.
+type StepRunner interface {
+	// RunStep runs step index (0-based) of l: its action, then its checks
+	// until they pass. A nil error means the step is done.
+	RunStep(ctx context.Context, l *lesson.Lesson, index int) error
+}
+
+// Options configure Run.
+type Options struct {
+	// In and Out are the terminal (default: the process's).
+	In  io.Reader
+	Out io.Writer
+	// Lessons are the lessons to offer, in list order.
+	Lessons []*lesson.Lesson
+	// Start is the ID of the lesson to open; "" starts at the list.
+	Start string
+	// Lang is "en" or "ja"; L switches it while running.
+	Lang string
+	// Catalog holds the UI messages of every language.
+	Catalog *l10n.Catalog
+	// Probe finds the cluster; nil means reading mode.
+	Probe Probe
+	// Runner runs steps; nil keeps them locked.
+	Runner StepRunner
+	// NoColor renders plain text (NO_COLOR is set).
+	NoColor bool
+	// Width and Height are the initial size when not a terminal (tests).
+	Width, Height int
+}
+
+// Run runs the TUI until the user quits or ctx is cancelled.
+func Run(ctx context.Context, opts Options) error {
+	m := New(opts)
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.In != nil {
+		popts = append(popts, tea.WithInput(opts.In))
+	}
+	if opts.Out != nil {
+		popts = append(popts, tea.WithOutput(opts.Out))
+	}
+	if opts.Width > 0 && opts.Height > 0 {
+		popts = append(popts, tea.WithWindowSize(opts.Width, opts.Height))
+	}
+	_, err := tea.NewProgram(m, popts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // interrupted: a clean exit
+	}
+	return err
+}
