@@ -98,12 +98,7 @@ func (d *diagnoser) container(ctx context.Context, p *corev1.Pod, cs corev1.Cont
 	if logs == "" && previous {
 		logs = d.logs(ctx, p.Name, cs.Name, false)
 	}
-	var out []Msg
-	for _, s := range signatures {
-		if strings.Contains(logs, s.needle) {
-			out = append(out, M(s.msg, "Pod", p.Name, "Container", cs.Name), M(s.hint, "Pod", p.Name))
-		}
-	}
+	out := matchSignatures(p.Name, cs.Name, logs)
 	last := lastLines(logs, 5)
 	if reason == "CrashLoopBackOff" || len(out) == 0 {
 		out = append(out, M("DiagCrashLoop", "Pod", p.Name, "Container", cs.Name, "Reason", reason, "Restarts", cs.RestartCount, "Logs", last))
@@ -155,4 +150,18 @@ func oneLine(s string) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// matchSignatures returns the diagnoses (and their hints) of the known
+// failure signatures found in a container's log.
+func matchSignatures(pod, container, logs string) []Msg {
+	var out []Msg
+	seen := map[string]bool{}
+	for _, s := range signatures {
+		if strings.Contains(logs, s.needle) && !seen[s.msg] {
+			seen[s.msg] = true
+			out = append(out, M(s.msg, "Pod", pod, "Container", container), M(s.hint, "Pod", pod))
+		}
+	}
+	return out
 }

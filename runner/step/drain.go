@@ -60,7 +60,7 @@ func (a *NodeAction) Run(ctx context.Context, env *Env, report Reporter) (Outcom
 		return Outcome{}, err
 	}
 	var out bytes.Buffer
-	h := helper(ctx, env, &out, report)
+	h := helper(ctx, env, node, &out, report)
 	switch a.Op {
 	case "uncordon":
 		if err := uncordon(ctx, env, node); err != nil {
@@ -116,18 +116,22 @@ func mustNode(ctx context.Context, env *Env, name string) *corev1.Node {
 }
 
 // helper configures kubectl's drain library for the lesson's namespace.
-func helper(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter) *drain.Helper {
+func helper(ctx context.Context, env *Env, node string, out *bytes.Buffer, report Reporter) *drain.Helper {
 	ns := env.Namespace()
 	return &drain.Helper{
-		Ctx:                 ctx,
-		Client:              env.Cluster.Client,
+		Ctx:    ctx,
+		Client: env.Cluster.Client,
+		// The base filters run before ours: without Force, another
+		// namespace's unmanaged pod would fail the drain although our
+		// filter skips it. Only the lesson's namespace is evicted.
+		Force:               true,
 		GracePeriodSeconds:  -1,
 		IgnoreAllDaemonSets: true,
 		DeleteEmptyDirData:  true,
 		Out:                 out,
 		ErrOut:              out,
 		AdditionalFilters: []drain.PodFilter{func(p corev1.Pod) drain.PodDeleteStatus {
-			if p.Namespace != ns {
+			if p.Namespace != ns || p.Spec.NodeName != node {
 				return drain.MakePodDeleteStatusSkip()
 			}
 			return drain.MakePodDeleteStatusOkay()
@@ -155,7 +159,7 @@ func uncordon(ctx context.Context, env *Env, node string) error {
 	if err != nil {
 		return fail(err, M("StepUncordonFailed", "Node", node, "Error", err.Error()), M("HintUncordon", "Node", node))
 	}
-	if err := drain.RunCordonOrUncordon(helper(ctx, env, &out, func(Msg) {}), n, false); err != nil {
+	if err := drain.RunCordonOrUncordon(helper(ctx, env, node, &out, func(Msg) {}), n, false); err != nil {
 		return fail(err, M("StepUncordonFailed", "Node", node, "Error", err.Error()), M("HintUncordon", "Node", node))
 	}
 	env.State.Uncordoned(node)
