@@ -13,7 +13,9 @@ type keyMap struct {
 	NextSection, PrevSection                key.Binding
 	Run, Open, Back                         key.Binding
 	Lang, Help, Quit                        key.Binding
-	Mouse                                   key.Binding // help only: the wheel scrolls
+	// Help-only bindings: Sections sums up ←/→ in the short help, Mouse
+	// says the wheel scrolls. Update never matches them.
+	Sections, Mouse key.Binding
 }
 
 func newKeyMap(tr *l10n.Translator) keyMap {
@@ -33,7 +35,8 @@ func newKeyMap(tr *l10n.Translator) keyMap {
 		Lang:        key.NewBinding(key.WithKeys("L"), key.WithHelp("L", t("KeyLang"))),
 		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", t("KeyHelp"))),
 		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", t("KeyQuit"))),
-		Mouse:       key.NewBinding(key.WithKeys("wheel"), key.WithHelp("wheel", t("KeyMouse"))),
+		Sections:    key.NewBinding(key.WithKeys("help:sections"), key.WithHelp("←/→", t("KeySections"))),
+		Mouse:       key.NewBinding(key.WithKeys("help:wheel"), key.WithHelp(t("KeyWheel"), t("KeyMouse"))),
 	}
 }
 
@@ -41,12 +44,12 @@ func newKeyMap(tr *l10n.Translator) keyMap {
 type lessonKeys struct{ k *keyMap }
 
 func (h lessonKeys) ShortHelp() []key.Binding {
-	return []key.Binding{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Lang, h.k.Help, h.k.Quit}
+	return []key.Binding{h.k.Sections, h.k.Run, h.k.Lang, h.k.Help, h.k.Quit}
 }
 
 func (h lessonKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom},
+		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom, h.k.Mouse},
 		{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Back},
 		{h.k.Lang, h.k.Help, h.k.Quit},
 	}

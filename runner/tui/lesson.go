@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -298,8 +299,10 @@ func clusterLine(c *common) string {
 		return " " + st.Status.Render(tr.T("TUIProbing", nil))
 	case info.Reachable:
 		return " " + st.Status.Render(tr.T("TUICluster", map[string]any{"Context": info.Context, "Namespace": info.Namespace}))
+	case errors.Is(info.Err, ErrNoKubeconfig):
+		return " " + st.StatusWarn.Render(tr.T("TUIReadingNoConfig", nil))
 	case info.Err != nil && info.Context == "":
-		return " " + st.StatusWarn.Render(tr.T("TUIReadingNoConfig", map[string]any{"Err": info.Err.Error()}))
+		return " " + st.StatusWarn.Render(tr.T("TUIReadingUnreachable", map[string]any{"Context": "?", "Err": info.Err.Error()}))
 	case info.Err != nil:
 		return " " + st.StatusWarn.Render(tr.T("TUIReadingUnreachable", map[string]any{"Context": info.Context, "Err": info.Err.Error()}))
 	}
@@ -313,7 +316,7 @@ func (m *lessonModel) sidebar(height int) string {
 	w := m.sideW
 	var lines []string
 	cur := 0
-	fit := func(s string) string { return ansi.Truncate(s, w, "…") }
+	fit := func(s string) string { return ansi.Truncate(s, w-1, "…") }
 	for i := 0; i < m.pages(); i++ {
 		label := fit(" " + m.pageTitle(i))
 		if i == m.page {
