@@ -162,7 +162,9 @@ func evictions(f *kubefake.Fakes, blocked func(name string) bool) *[]string {
 func TestDrainEvictsOnlyTheLessonsPodsAndRecordsTheCordon(t *testing.T) {
 	other := mysqlPod("someone-else", true)
 	other.Namespace = "other"
-	owned := func(p *corev1.Pod) { p.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "mysql", APIVersion: "apps/v1", Controller: ptr(true)}} }
+	owned := func(p *corev1.Pod) {
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "mysql", APIVersion: "apps/v1", Controller: ptr(true)}}
+	}
 	env, f := newEnv(t, node("node-1", false), node("node-2", false),
 		mysqlPod("mysql-2", true, onNode("node-1"), owned), mysqlPod("mysql-1", true, onNode("node-2"), owned), other)
 	evicted := evictions(f, nil)
@@ -204,7 +206,9 @@ func TestDrainEvictsOnlyTheLessonsPodsAndRecordsTheCordon(t *testing.T) {
 }
 
 func TestDrainBlockedByPDBStillRecordsCordon(t *testing.T) {
-	owned := func(p *corev1.Pod) { p.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "mysql", APIVersion: "apps/v1", Controller: ptr(true)}} }
+	owned := func(p *corev1.Pod) {
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "StatefulSet", Name: "mysql", APIVersion: "apps/v1", Controller: ptr(true)}}
+	}
 	env, f := newEnv(t, node("node-1", false), mysqlPod("mysql-2", true, onNode("node-1"), owned))
 	evictions(f, func(string) bool { return true })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*1e6)

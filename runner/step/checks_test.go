@@ -237,7 +237,7 @@ func TestDiagnoseSignatures(t *testing.T) {
 	// Known signatures in a log (the fake clientset's logs are fixed, so
 	// test the matcher directly).
 	for log, want := range map[string]string{
-		"+ mbstream -x\nxtrabackup: Error: cannot open ./xtrabackup_checkpoints\n": "DiagCloneNoCheckpoints",
+		"+ mbstream -x\nxtrabackup: Error: cannot open ./xtrabackup_checkpoints\n":     "DiagCloneNoCheckpoints",
 		`Ncat: Could not resolve hostname "mysql-1.mysql": Name or service not known.`: "DiagCloneDNS",
 	} {
 		if got := matchSignatures("mysql-2", "clone-mysql", log); len(got) == 0 || got[0].ID != want {
