@@ -55,11 +55,30 @@ func sourceHash(buildDir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// versionLDFlags stamp the Kubernetes version into the components, as
+// upstream's build scripts do: the apiserver derives its binary (and
+// emulation) version from it, nodes report it.
+func versionLDFlags() string {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(KubernetesVersion, "v"), ".")
+	minor, _, _ = strings.Cut(minor, ".")
+	var b strings.Builder
+	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
+		for _, kv := range [][2]string{
+			{"gitMajor", major}, {"gitMinor", minor}, {"gitVersion", KubernetesVersion},
+			{"gitTreeState", "clean"}, {"buildDate", "1970-01-01T00:00:00Z"},
+		} {
+			fmt.Fprintf(&b, "-X %s.%s=%s ", pkg, kv[0], kv[1])
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
 // cacheKey derives the name of the cache directory of one build from the
-// pinned versions, the Go toolchain and the build module's sources.
+// pinned versions, the Go toolchain, the link flags and the build module's
+// sources.
 func cacheKey(goVersion, srcHash string) string {
 	h := sha256.New()
-	io.WriteString(h, strings.Join([]string{KubernetesVersion, EtcdVersion, CoreDNSVersion, goVersion, srcHash}, "\n"))
+	io.WriteString(h, strings.Join([]string{KubernetesVersion, EtcdVersion, CoreDNSVersion, goVersion, versionLDFlags(), srcHash}, "\n"))
 	return fmt.Sprintf("k8s-%s-%s", KubernetesVersion, hex.EncodeToString(h.Sum(nil))[:12])
 }
 
@@ -101,15 +120,19 @@ func ensureBinaries(ctx context.Context, o Options, b binaries) error {
 	env := []string{"GOFLAGS=-buildvcs=false -mod=readonly", "GOWORK=off"}
 	builds := []struct {
 		dir, out string
-		extra    []string
+		flags    []string
 	}{
-		{o.BuildDir, "kubetutor-lab", nil},
-		{filepath.Join(o.BuildDir, "pause"), "pause", []string{"CGO_ENABLED=0"}},
+		{o.BuildDir, "kubetutor-lab", []string{"-ldflags=" + versionLDFlags()}},
+		{filepath.Join(o.BuildDir, "pause"), "pause", nil},
 		{filepath.Join(o.BuildDir, "coredns"), "coredns", nil},
 	}
 	for _, bd := range builds {
-		cmd := []string{"build", "-o", filepath.Join(tmp, bd.out), "."}
-		if err := runIn(ctx, bd.dir, "go", cmd, append(env, bd.extra...)...); err != nil {
+		cmd := append(append([]string{"build", "-o", filepath.Join(tmp, bd.out)}, bd.flags...), ".")
+		e := env
+		if bd.out == "pause" {
+			e = append(e, "CGO_ENABLED=0") // static: the only file of its image
+		}
+		if err := runIn(ctx, bd.dir, "go", cmd, e...); err != nil {
 			return fmt.Errorf("build %s (needs the Go module proxy the first time): %w", bd.out, err)
 		}
 	}

@@ -48,7 +48,7 @@ func certSpecs(workers int) []certSpec {
 		{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", client: true},
 	}
 	for i := 1; i <= workers; i++ {
-		specs = append(specs, certSpec{name: "kubelet-" + NodeName(i), cn: NodeName(i), server: true,
+		specs = append(specs, certSpec{name: "kubelet-serving-" + NodeName(i), cn: NodeName(i), server: true,
 			ips: []string{nodeIP(i)}, dns: []string{NodeName(i)}})
 	}
 	for _, id := range clientIdentities(workers) {

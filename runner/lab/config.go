@@ -83,6 +83,7 @@ func renderCNIConfig(l layout, i int, podCIDR string) string {
 			"ipam": map[string]any{
 				"type":    "host-local",
 				"ranges":  [][]map[string]string{{{"subnet": podCIDR}}},
+				"routes":  []map[string]string{{"dst": "0.0.0.0/0"}},
 				"dataDir": l.node(i) + "/cni/ipam",
 			},
 		}},
@@ -136,7 +137,7 @@ serializeImagePulls: false
 rotateCertificates: false
 protectKernelDefaults: false
 maxPods: 50
-`, nodeIP(i), l.pki("kubelet-"+NodeName(i)+".crt"), l.pki("kubelet-"+NodeName(i)+".key"), l.pki("ca.crt"),
+`, nodeIP(i), l.pki("kubelet-serving-"+NodeName(i)+".crt"), l.pki("kubelet-serving-"+NodeName(i)+".key"), l.pki("ca.crt"),
 		NodeName(i), KubeDNSIP, ClusterDomain, l.resolvConf(), n, l.containerdSock(i))
 }
 

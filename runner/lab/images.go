@@ -56,6 +56,12 @@ func ensureImages(ctx context.Context, o Options, b binaries, s imageSet, r repo
 	if err := writePauseImage(b.path("pause"), filepath.Join(tmp, "pause.tar")); err != nil {
 		return fmt.Errorf("pause image: %w", err)
 	}
+	// The entrypoint is written at image time, so changing it does not
+	// need a new rootfs.
+	ep := filepath.Join(root, "usr/local/bin/docker-entrypoint.sh")
+	if err := os.WriteFile(ep, []byte(entrypointScript), 0o755); err != nil {
+		return err
+	}
 	layerTar := filepath.Join(tmp, "rootfs-layer.tar")
 	if err := run(ctx, "tar", []string{"--numeric-owner", "--xattrs", "-C", root, "-cf", layerTar, "."}); err != nil {
 		return fmt.Errorf("pack rootfs: %w", err)

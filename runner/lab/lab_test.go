@@ -229,3 +229,13 @@ func TestRecipeKeyStable(t *testing.T) {
 		t.Fatal("recipe key must be a stable 12-hex string")
 	}
 }
+
+func TestCertStemsUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range certSpecs(3) {
+		if seen[s.name] {
+			t.Errorf("two certificates share the file stem %q", s.name)
+		}
+		seen[s.name] = true
+	}
+}

@@ -34,8 +34,9 @@ chown mysql:mysql /run/mysqld
 if [ ! -d "$DATADIR/mysql" ]; then
 	echo "entrypoint: initialising $DATADIR"
 	chown -R mysql:mysql "$DATADIR"
-	mariadb-install-db --user=mysql --datadir="$DATADIR" --skip-test-db \
-		--auth-root-authentication-method=normal --skip-name-resolve >/dev/null
+	# --rpm skips the host name check (a pod's host name need not resolve yet).
+	mariadb-install-db --user=mysql --datadir="$DATADIR" --rpm --skip-test-db \
+		--auth-root-authentication-method=normal --skip-name-resolve --skip-log-bin
 	sock=/run/mysqld/init.sock
 	mariadbd --user=mysql --datadir="$DATADIR" --skip-networking --socket="$sock" "$@" &
 	pid=$!
@@ -59,16 +60,24 @@ chown -R mysql:mysql "$DATADIR"
 exec mariadbd --user=mysql --bind-address=0.0.0.0 "$@"
 `
 
-// recipeKey hashes everything that decides the image contents.
+// rootfsKey hashes what decides the Debian rootfs.
+func rootfsKey() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "rootfs 1\n%s\n%s\n", DebianSuite, strings.Join(imagePackages, " "))
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// recipeKey hashes everything that decides the images' contents: the
+// rootfs, the entrypoint and the image configuration's version.
 func recipeKey() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "recipe 1\n%s\n%s\n%s\n", DebianSuite, strings.Join(imagePackages, " "), entrypointScript)
+	fmt.Fprintf(h, "images 1\n%s\n%s\n", rootfsKey(), entrypointScript)
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // rootfsDir is the cached Debian rootfs of the lesson image.
 func rootfsDir(o Options) string {
-	return filepath.Join(o.CacheDir, "rootfs-"+DebianSuite+"-"+recipeKey())
+	return filepath.Join(o.CacheDir, "rootfs-"+DebianSuite+"-"+rootfsKey())
 }
 
 // aptMirrors returns the Debian mirror and security mirror that the host's
@@ -171,16 +180,19 @@ func ensureRootfs(ctx context.Context, o Options) (string, error) {
 		"etc/apt/sources.list": fmt.Sprintf("deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n",
 			mirror, DebianSuite, mirror, DebianSuite, security, DebianSuite),
 		"etc/apt/apt.conf.d/99kubetutor": "Acquire::Check-Valid-Until \"false\";\nAPT::Install-Recommends \"false\";\n",
-		"usr/sbin/policy-rc.d":           "#!/bin/sh\nexit 101\n",
 	}
 	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
 		files["etc/resolv.conf"] = string(b)
 	}
 	for name, content := range files {
 		os.Remove(filepath.Join(root, name))
-		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
 			return "", err
 		}
+	}
+	// policy-rc.d exiting 101 keeps the packages' services from starting.
+	if err := os.WriteFile(filepath.Join(root, "usr/sbin/policy-rc.d"), []byte("#!/bin/sh\nexit 101\n"), 0o755); err != nil {
+		return "", err
 	}
 	proc := filepath.Join(root, "proc")
 	if err := syscall.Mount("proc", proc, "proc", 0, ""); err != nil {
@@ -210,10 +222,7 @@ func ensureRootfs(ctx context.Context, o Options) (string, error) {
 	}
 	os.Remove(filepath.Join(root, "usr/sbin/policy-rc.d"))
 	os.WriteFile(filepath.Join(root, "etc/resolv.conf"), nil, 0o644)
-	ep := filepath.Join(root, "usr/local/bin/docker-entrypoint.sh")
-	if err := os.WriteFile(ep, []byte(entrypointScript), 0o755); err != nil {
-		return "", err
-	}
+	os.WriteFile(filepath.Join(root, "etc/hosts"), []byte("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"), 0o644)
 	if err := os.WriteFile(filepath.Join(tmp, ".complete"), nil, 0o644); err != nil {
 		return "", err
 	}
