@@ -59,11 +59,13 @@ type Renderer struct {
 	style Style
 	json  []byte // glamour style, nil for the built-in notty
 
-	mu    sync.Mutex
-	terms map[int]*glamour.TermRenderer // by word-wrap width
+	render sync.Mutex // one Render at a time: glamour keeps state while rendering
+	mu     sync.Mutex
+	terms  map[int]*glamour.TermRenderer // by word-wrap width
 }
 
 // New returns a renderer for width cells (at least 20) in style.
+// glamour's renderers are not safe for concurrent use: Render holds a lock.
 func New(width int, style Style) (*Renderer, error) {
 	if width < 20 {
 		width = 20
@@ -134,6 +136,8 @@ var placeholderRE = regexp.MustCompile(`^( *)KTUTORBLOCK(\d+)X$`)
 // Render renders markdown. The result has no trailing newline, no trailing
 // spaces on any line, and no line wider than Width cells.
 func (r *Renderer) Render(md string) (string, error) {
+	r.render.Lock()
+	defer r.render.Unlock()
 	lines, _, err := r.renderLines(md)
 	if err != nil {
 		return "", err

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -262,5 +263,36 @@ func TestPickStyle(t *testing.T) {
 	}
 	if s := PickStyle(true, true, env(map[string]string{"NO_COLOR": "1"})); s != NoTTY {
 		t.Errorf("NO_COLOR = %s", s)
+	}
+}
+
+// TestConcurrentRender: the TUI renders pages from concurrent commands with
+// one Renderer; glamour's renderer is not safe for that, Render serialises.
+func TestConcurrentRender(t *testing.T) {
+	all := docs(t)
+	r, err := New(60, Dark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, len(all))
+	for i, d := range all {
+		if want[i], err = r.Render(d.md); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([]string, len(all))
+	var wg sync.WaitGroup
+	for i, d := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _ = r.Render(d.md)
+		}()
+	}
+	wg.Wait()
+	for i := range all {
+		if got[i] != want[i] {
+			t.Errorf("%s: concurrent render differs from a sequential one", all[i].name)
+		}
 	}
 }

@@ -137,6 +137,9 @@ func (m *lessonModel) markdown(i int) string {
 // renderCmd renders the current page in a command unless it is cached.
 func (m *lessonModel) renderCmd() tea.Cmd {
 	k := m.key()
+	if m.w <= 0 {
+		return nil // no size yet: the WindowSizeMsg renders
+	}
 	if text, ok := m.c.rendered[k]; ok {
 		m.show(k, text)
 		return nil
