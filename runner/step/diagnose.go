@@ -84,6 +84,9 @@ func (d *diagnoser) pod(ctx context.Context, p *corev1.Pod) []Msg {
 				if why == "" {
 					why = d.schedulerEvent(ctx, p)
 				}
+				if strings.Contains(why, "unbound immediate PersistentVolumeClaims") {
+					continue // the provisioner is at work: transient, not a diagnosis
+				}
 				out = append(out, M("DiagUnschedulable", "Pod", p.Name, "Reason", oneLine(why)))
 			}
 		}

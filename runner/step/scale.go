@@ -5,6 +5,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
@@ -26,16 +27,24 @@ func (a *Scale) Describe() Msg {
 // Run implements Action.
 func (a *Scale) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
 	scales := env.Cluster.Scales.Scales(env.Namespace())
-	sc, err := scales.Get(ctx, statefulSets, a.StatefulSet, metav1.GetOptions{})
+	var from int32
+	// The controller updates the StatefulSet's status all the time, so an
+	// update of the scale can conflict: read again and retry, as kubectl
+	// scale does.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		sc, err := scales.Get(ctx, statefulSets, a.StatefulSet, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		from = sc.Spec.Replicas
+		if int(from) == a.Replicas {
+			return nil
+		}
+		sc.Spec.Replicas = int32(a.Replicas)
+		_, err = scales.Update(ctx, statefulSets, sc, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
 	if err != nil {
-		return Outcome{}, fail(err, M("StepScaleFailed", "StatefulSet", a.StatefulSet, "Error", err.Error()), applyHint(err))
-	}
-	from := sc.Spec.Replicas
-	if int(from) == a.Replicas {
-		return Outcome{Msg: M("OutcomeScaled", "StatefulSet", a.StatefulSet, "From", from, "To", a.Replicas)}, nil
-	}
-	sc.Spec.Replicas = int32(a.Replicas)
-	if _, err := scales.Update(ctx, statefulSets, sc, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
 		return Outcome{}, fail(err, M("StepScaleFailed", "StatefulSet", a.StatefulSet, "Error", err.Error()), applyHint(err))
 	}
 	return Outcome{Msg: M("OutcomeScaled", "StatefulSet", a.StatefulSet, "From", from, "To", a.Replicas)}, nil
