@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -89,13 +91,23 @@ func probeCluster(kube *genericclioptions.ConfigFlags) tui.Probe {
 			return info
 		}
 		if err := dc.RESTClient().Get().AbsPath("/version").Do(ctx).Error(); err != nil {
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				err = errors.New("no answer within 2s")
-			}
-			info.Err = err
+			info.Err = shortNetError(err)
 			return info
 		}
 		info.Reachable = true
 		return info
 	}
+}
+
+// shortNetError keeps a probe error short enough for the status line.
+func shortNetError(err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return errors.New("no answer within 2s")
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
