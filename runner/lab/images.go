@@ -37,15 +37,12 @@ func (s imageSet) complete() bool {
 
 // ensureImages builds both image tarballs (docker-archive format, loadable by
 // `ctr images import`, `docker load` and `kind load image-archive`).
-func ensureImages(ctx context.Context, o Options, b binaries, s imageSet, r reporter) error {
+func ensureImages(ctx context.Context, o Options, b binaries, s imageSet) error {
 	if s.complete() {
 		return nil
 	}
-	var root string
-	if err := r.step("built Debian rootfs for "+MariaDBImage, func() (err error) {
-		root, err = ensureRootfs(ctx, o)
-		return err
-	}); err != nil {
+	root, err := ensureRootfs(ctx, o)
+	if err != nil {
 		return err
 	}
 	tmp := s.dir + ".tmp"
@@ -66,7 +63,7 @@ func ensureImages(ctx context.Context, o Options, b binaries, s imageSet, r repo
 	if err := run(ctx, "tar", []string{"--numeric-owner", "--xattrs", "-C", root, "-cf", layerTar, "."}); err != nil {
 		return fmt.Errorf("pack rootfs: %w", err)
 	}
-	err := writeImage(filepath.Join(tmp, "mariadb.tar"), MariaDBImage, layerTar, v1.Config{
+	err = writeImage(filepath.Join(tmp, "mariadb.tar"), MariaDBImage, layerTar, v1.Config{
 		Entrypoint:   []string{"docker-entrypoint.sh"},
 		Cmd:          []string{"mariadbd"},
 		Env:          []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"},

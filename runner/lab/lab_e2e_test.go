@@ -203,7 +203,7 @@ func (e *e2e) podOnEachNode(ctx context.Context, t *testing.T, nodes []string) {
 	if _, err := e.cs.CoreV1().Pods(e.ns).Get(ctx, "on-node-0", metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	e.execRetry(ctx, t, "on-node-1", "", "(ncat -l -p 7000 -c 'echo pong' &) ; sleep 0.5; echo started")
+	e.execRetry(ctx, t, "on-node-1", "", "(ncat -lk -p 7000 -c 'echo pong' >/dev/null 2>&1 &) ; sleep 0.5; echo started")
 	e.execRetry(ctx, t, "on-node-0", "pong", "ncat -w 3 --recv-only "+other.Status.PodIP+" 7000")
 }
 
@@ -228,7 +228,9 @@ func (e *e2e) deployEcho(ctx context.Context) {
 			t.Fatal(err)
 		}
 	}
-	spec := podSpec("echo logs-marker-$HOSTNAME; exec ncat -lk -p 8080 --sh-exec 'echo hello from $(hostname)'")
+	// One connection per ncat: `ncat -lk --sh-exec` dies with "assertion
+	// failed: count <= INT_MAX" when a client (a TCP probe) closes early.
+	spec := podSpec("echo logs-marker-$HOSTNAME; while :; do echo hello from $HOSTNAME | ncat -l -p 8080 --send-only -w 5 2>/dev/null; done")
 	spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
 	spec.Containers[0].ReadinessProbe = &corev1.Probe{
 		ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}},
@@ -309,15 +311,22 @@ func (e *e2e) portForward(ctx context.Context, t *testing.T) {
 	if err != nil || len(ports) != 1 {
 		t.Fatalf("ports %v: %v", ports, err)
 	}
-	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local), 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	b, _ := io.ReadAll(conn)
-	if !strings.Contains(string(b), "hello from web-1") {
-		t.Fatalf("through port-forward got %q, want hello from web-1 (%s)", b, errOut.String())
+	// The echo server takes one connection at a time: retry briefly.
+	var got string
+	_ = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
+		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local), 5*time.Second)
+		if err != nil {
+			got = err.Error()
+			return false, nil
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		b, _ := io.ReadAll(conn)
+		got = string(b)
+		return strings.Contains(got, "hello from web-1"), nil
+	})
+	if !strings.Contains(got, "hello from web-1") {
+		t.Fatalf("through port-forward got %q, want hello from web-1 (%s)", got, errOut.String())
 	}
 }
 

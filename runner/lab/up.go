@@ -38,7 +38,9 @@ func writeRecord(l layout, r record) error {
 	return os.WriteFile(l.created(), b, 0o644)
 }
 
-// prepare makes sure the runtime packages, binaries and images exist.
+// prepare makes sure the runtime packages, binaries and images exist. The
+// Debian rootfs (network and disk bound) is made while the Go build (CPU
+// bound) runs.
 func prepare(ctx context.Context, o Options, r reporter) (binaries, imageSet, error) {
 	if err := r.step("runtime packages (containerd, runc, CNI plugins, iptables, debootstrap)", func() error {
 		return ensurePackages(ctx)
@@ -49,14 +51,29 @@ func prepare(ctx context.Context, o Options, r reporter) (binaries, imageSet, er
 	if err != nil {
 		return binaries{}, imageSet{}, err
 	}
-	if err := r.step("binaries "+key+" (Kubernetes "+KubernetesVersion+", etcd "+EtcdVersion+", CoreDNS "+CoreDNSVersion+")", func() error {
-		return ensureBinaries(ctx, o, b)
-	}); err != nil {
-		return b, imageSet{}, err
-	}
 	s := newImageSet(b)
+	rootfs := make(chan error, 1)
+	if s.complete() {
+		rootfs <- nil
+	} else {
+		go func() {
+			rootfs <- r.step("Debian rootfs for "+MariaDBImage, func() error {
+				_, err := ensureRootfs(ctx, o)
+				return err
+			})
+		}()
+	}
+	err = r.step("binaries "+key+" (Kubernetes "+KubernetesVersion+", etcd "+EtcdVersion+", CoreDNS "+CoreDNSVersion+")", func() error {
+		return ensureBinaries(ctx, o, b)
+	})
+	if rerr := <-rootfs; err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return b, s, err
+	}
 	if err := r.step("images "+PauseImage+", "+MariaDBImage, func() error {
-		return ensureImages(ctx, o, b, s, r)
+		return ensureImages(ctx, o, b, s)
 	}); err != nil {
 		return b, s, err
 	}
