@@ -28,7 +28,7 @@ const ns = "tutor"
 
 const image = "kubetutor.local/mariadb:10.11"
 
-var manifests = fstest.MapFS{
+var testManifests = fstest.MapFS{
 	"mini/configmap.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: mini, labels: {app: mini}}\ndata: {a: b}\n")},
 }
 
@@ -116,7 +116,7 @@ func TestRunFailureSkipsUnavailableAndCleansUp(t *testing.T) {
 	allow(f)
 	rec := &recorder{}
 	var text bytes.Buffer
-	eng := New(c, miniLesson(applyStep, drainStep, failStep, laterStep), manifests, Options{Lang: "en"},
+	eng := New(c, miniLesson(applyStep, drainStep, failStep, laterStep), testManifests, Options{Lang: "en"},
 		Multi(rec, &Text{W: &text, Tr: tr(t)}))
 	res := eng.Run(context.Background())
 
@@ -173,7 +173,7 @@ func TestRunFailureSkipsUnavailableAndCleansUp(t *testing.T) {
 func TestRunPassesAndWritesJSON(t *testing.T) {
 	c, f := kubefake.New(ns, readyNode("node-1"), readyNode("node-2"), defaultClass())
 	allow(f)
-	res := New(c, miniLesson(applyStep, laterStep), manifests, Options{Lang: "ja"}, nil).Run(context.Background())
+	res := New(c, miniLesson(applyStep, laterStep), testManifests, Options{Lang: "ja"}, nil).Run(context.Background())
 	if !res.Passed || res.Aftermath != nil {
 		t.Fatalf("%+v", res)
 	}
@@ -252,7 +252,7 @@ func TestInterruptUncordonsOnFreshContext(t *testing.T) {
 			cancel() // as SIGINT does through app.Main's context
 		}
 	})
-	res := New(c, miniLesson(cordon, laterStep), manifests, Options{Lang: "en", NoCleanup: true}, obs).Run(ctx)
+	res := New(c, miniLesson(cordon, laterStep), testManifests, Options{Lang: "en", NoCleanup: true}, obs).Run(ctx)
 	if !res.Interrupted || res.Passed {
 		t.Fatalf("%+v", res)
 	}
@@ -288,7 +288,7 @@ func TestPreflight(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, f := kubefake.New(ns, tc.objects...)
 			allow(f, tc.deny...)
-			e := New(c, miniLesson(applyStep, drainStep), manifests, Options{}, nil)
+			e := New(c, miniLesson(applyStep, drainStep), testManifests, Options{}, nil)
 			got := map[string]Status{}
 			for _, it := range e.Preflight(context.Background()) {
 				got[it.Name.ID] = it.Status
@@ -316,7 +316,7 @@ func BenchmarkRunMiniLesson(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c, f := kubefake.New(ns, readyNode("node-1"), readyNode("node-2"), defaultClass())
 		allow(f)
-		if res := New(c, miniLesson(applyStep, laterStep), manifests, Options{}, nil).Run(context.Background()); !res.Passed {
+		if res := New(c, miniLesson(applyStep, laterStep), testManifests, Options{}, nil).Run(context.Background()); !res.Passed {
 			b.Fatal("failed")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +31,10 @@ var signatures = []signature{
 	{"xtrabackup: command not found", "DiagXtrabackupMissing", "HintXtrabackupMissing"},
 	{"Access denied for user", "DiagAccessDenied", "HintAccessDenied"},
 }
+
+// unschedulableGrace is how long a pod may wait for the scheduler before
+// that is worth a diagnosis.
+const unschedulableGrace = 15 * time.Second
 
 // diagnoser recognises why a pod is stuck, fetching logs at most once per
 // container restart. One diagnoser lives as long as one check.
@@ -84,8 +89,11 @@ func (d *diagnoser) pod(ctx context.Context, p *corev1.Pod) []Msg {
 				if why == "" {
 					why = d.schedulerEvent(ctx, p)
 				}
-				if strings.Contains(why, "unbound immediate PersistentVolumeClaims") {
-					continue // the provisioner is at work: transient, not a diagnosis
+				// Waiting for a claim to be created and bound is normal for
+				// a few seconds; only a lasting refusal is a diagnosis (the
+				// check's last mismatch carries the reason anyway).
+				if !c.LastTransitionTime.IsZero() && d.env.now().Sub(c.LastTransitionTime.Time) < unschedulableGrace {
+					continue
 				}
 				out = append(out, M("DiagUnschedulable", "Pod", p.Name, "Reason", oneLine(why)))
 			}
