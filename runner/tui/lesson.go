@@ -89,6 +89,8 @@ func (m *lessonModel) SetSize(w, h int) {
 	switch {
 	case w >= 110:
 		m.sideW = 34
+	case w >= 90:
+		m.sideW = 30
 	case w >= 70:
 		m.sideW = 26
 	default:
