@@ -432,3 +432,18 @@ func TestRealLessons(t *testing.T) {
 		}
 	}
 }
+
+func TestMouseWheelScrolls(t *testing.T) {
+	all := loadFixture(t)
+	m := newModel(t, all, "demo", "en", 80, 12)
+	send(t, m, press("right"))
+	before := m.lesson.vp.YOffset()
+	send(t, m, tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if m.lesson.vp.YOffset() <= before {
+		t.Errorf("wheel down: offset %d → %d", before, m.lesson.vp.YOffset())
+	}
+	send(t, m, tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if m.lesson.vp.YOffset() != before {
+		t.Errorf("wheel up: offset %d, want %d", m.lesson.vp.YOffset(), before)
+	}
+}

@@ -42,7 +42,10 @@ func runTUI(ctx context.Context, env *Env, id string) error {
 		return err
 	}
 	if _, err := env.FindLesson(id); err != nil {
-		return err
+		if id != DefaultLesson {
+			return err
+		}
+		id = "" // --lessons-dir without the default lesson: start at the list
 	}
 	return tui.Run(ctx, tui.Options{
 		In:      env.Streams.In,
