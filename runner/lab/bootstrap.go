@@ -87,7 +87,12 @@ func bootstrapObjects(ctx context.Context, cs kubernetes.Interface) error {
 			},
 		},
 	}
-	if _, err := cs.CoreV1().Services("kube-system").Create(ctx, svc, metav1.CreateOptions{}); ignoreExists(err) != nil {
+	// Creating it again would fail on the taken ClusterIP, not AlreadyExists.
+	_, err := cs.CoreV1().Services("kube-system").Get(ctx, svc.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = cs.CoreV1().Services("kube-system").Create(ctx, svc, metav1.CreateOptions{})
+	}
+	if ignoreExists(err) != nil {
 		return fmt.Errorf("create Service kube-dns: %w", err)
 	}
 	eps := &discoveryv1.EndpointSlice{

@@ -49,10 +49,11 @@ func Down(ctx context.Context, o Options, keep bool) error {
 		return forEachNode(rec.Workers, func(i int) error { return stopNode(ctx, p, i) })
 	})
 	step("control plane stopped", func() error {
-		var es []error
-		for _, n := range []string{"coredns", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
-			es = append(es, p.stop(ctx, n, 15*time.Second))
-		}
+		// Together, with a short grace: kube-apiserver sometimes ignores
+		// SIGTERM, and nothing here needs a graceful end but etcd.
+		names := []string{"coredns", "kube-scheduler", "kube-controller-manager", "kube-apiserver"}
+		es := []error{forEachNode(len(names), func(i int) error { return p.stop(ctx, names[i-1], 5*time.Second) })}
+		es = append(es, p.stop(ctx, "etcd", 15*time.Second))
 		// Anything else with a PID file (a changed worker count, say).
 		for _, n := range p.names() {
 			es = append(es, p.stop(ctx, n, 10*time.Second))

@@ -64,14 +64,14 @@ func kubeletArgs(l layout, i int) []string {
 	)
 }
 
-// startKubelet starts worker i's kubelet unless it runs.
-func startKubelet(p procs, i int, b binaries) error {
+// startKubelet starts worker i's kubelet unless it runs, and reports
+// whether it started it.
+func startKubelet(p procs, i int, b binaries) (bool, error) {
 	l := p.l
 	if err := os.WriteFile(filepath.Join(l.node(i), "kubelet.yaml"), []byte(renderKubeletConfig(l, i)), 0o644); err != nil {
-		return err
+		return false, err
 	}
-	_, err := p.start(kubeletName(i), b.path("kubelet"), kubeletArgs(l, i), procEnv())
-	return err
+	return p.start(kubeletName(i), b.path("kubelet"), kubeletArgs(l, i), procEnv())
 }
 
 // configureCNI waits until worker i is registered with a pod CIDR, then
@@ -100,8 +100,10 @@ func configureCNI(ctx context.Context, cs kubernetes.Interface, l layout, i int)
 	return os.WriteFile(path, []byte(want), 0o644)
 }
 
-// waitNodesReady waits until every worker reports Ready.
-func waitNodesReady(ctx context.Context, cs kubernetes.Interface, workers int) error {
+// waitNodesReady waits until every worker reports Ready. For a kubelet
+// started at t (non-zero in startedAt), a Ready condition from before t is
+// stale (a lab restarted with its state) and does not count.
+func waitNodesReady(ctx context.Context, cs kubernetes.Interface, workers int, startedAt []time.Time) error {
 	return waitFor(ctx, 120*time.Second, "worker nodes", func(ctx context.Context) error {
 		for i := 1; i <= workers; i++ {
 			n, err := cs.CoreV1().Nodes().Get(ctx, NodeName(i), metav1.GetOptions{})
@@ -111,9 +113,22 @@ func waitNodesReady(ctx context.Context, cs kubernetes.Interface, workers int) e
 			if !nodeReady(n) {
 				return fmt.Errorf("%s is not Ready", NodeName(i))
 			}
+			if t := startedAt[i-1]; !t.IsZero() && readySince(n).Before(t.Add(-time.Second)) {
+				return fmt.Errorf("%s has not reported since its kubelet started", NodeName(i))
+			}
 		}
 		return nil
 	})
+}
+
+// readySince is the last heartbeat of the node's Ready condition.
+func readySince(n *corev1.Node) time.Time {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.LastHeartbeatTime.Time
+		}
+	}
+	return time.Time{}
 }
 
 func nodeReady(n *corev1.Node) bool {

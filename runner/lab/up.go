@@ -134,6 +134,7 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	startedAt := make([]time.Time, o.Workers)
 	steps = []struct {
 		name string
 		fn   func() error
@@ -145,13 +146,20 @@ func Up(ctx context.Context, o Options) error {
 			return forEachNode(o.Workers, func(i int) error { return startContainerd(ctx, p, i, s) })
 		}},
 		{"kubelets", func() error {
-			return forEachNode(o.Workers, func(i int) error { return startKubelet(p, i, b) })
+			return forEachNode(o.Workers, func(i int) error {
+				now := time.Now()
+				started, err := startKubelet(p, i, b)
+				if started {
+					startedAt[i-1] = now
+				}
+				return err
+			})
 		}},
 		{"kube-proxy", func() error { return startKubeProxy(p, b) }},
 		{"pod networks", func() error {
 			return forEachNode(o.Workers, func(i int) error { return configureCNI(ctx, cs, l, i) })
 		}},
-		{"nodes Ready", func() error { return waitNodesReady(ctx, cs, o.Workers) }},
+		{"nodes Ready", func() error { return waitNodesReady(ctx, cs, o.Workers, startedAt) }},
 	}
 	for _, st := range steps {
 		if err := r.step(st.name, st.fn); err != nil {
