@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/kubetutor/kubetutor/runner/step"
+)
+
+// CheckStep runs only the checks of step i, without its action: the TUI
+// uses it to re-check finished steps before resuming, and to skip the
+// action of a step the cluster already satisfies when catching up. Each
+// check waits at most maxWait (or its own timeout when shorter). Checks
+// that compare with the state before the action (step.Preparer: same UID,
+// node changed, restarts unchanged) cannot be judged afterwards and count
+// as passed. Events are emitted as in RunStep.
+func (e *Engine) CheckStep(ctx context.Context, i int, maxWait time.Duration) StepResult {
+	s := e.lesson.Spec.Steps[i]
+	start := e.now()
+	sr := StepResult{ID: s.ID, Index: i, Status: Passed, Action: ActionResult{Status: Skipped}}
+	e.emit(Event{Kind: StepStarted, Step: s.ID, StepIndex: i})
+	for j, lc := range s.Checks {
+		cr := CheckResult{Name: lc.Name, Line: lc.Line}
+		c, err := step.NewCheck(lc)
+		if err != nil {
+			cr.Desc, cr.Status, cr.Failure, sr.Status = step.M("CheckInvalid"), Failed, step.AsFailure(err), Failed
+			sr.Checks = append(sr.Checks, cr)
+			continue
+		}
+		cr.Desc = c.Describe()
+		if _, before := c.(step.Preparer); before || sr.Status == Failed {
+			cr.Status = Skipped
+			if sr.Status == Failed {
+				cr.Reason = step.M("ReasonEarlierCheckFailed")
+			}
+			sr.Checks = append(sr.Checks, cr)
+			continue
+		}
+		timeout := e.lesson.Spec.CheckTimeout(s, lc)
+		if maxWait > 0 && maxWait < timeout {
+			timeout = maxWait
+		}
+		e.emit(Event{Kind: CheckStarted, Step: s.ID, StepIndex: i, Check: j, Msg: cr.Desc})
+		cstart := e.now()
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		err = c.Wait(cctx, e.env, func(m step.Msg) {
+			e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: j, Msg: m})
+		})
+		cancel()
+		cr.Duration, cr.Status = e.now().Sub(cstart), Passed
+		if err != nil {
+			f := step.AsFailure(err)
+			if f.TimedOut {
+				f.After = timeout
+			}
+			if ctx.Err() != nil {
+				f.Msg, f.TimedOut = step.M("StepCanceled"), false
+			}
+			cr.Status, cr.Failure, sr.Status = Failed, f, Failed
+		}
+		e.emit(Event{Kind: CheckDone, Step: s.ID, StepIndex: i, Check: j, CheckResult: &cr})
+		sr.Checks = append(sr.Checks, cr)
+	}
+	sr.Duration = e.now().Sub(start)
+	e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
+	return sr
+}
