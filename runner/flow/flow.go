@@ -139,8 +139,12 @@ type AskReset struct{}
 // ResetDone reports that cleanup finished.
 type ResetDone struct{}
 
-// AskQuit asks to quit (q, Ctrl-C, SIGTERM).
+// AskQuit asks to quit (q, Ctrl-C).
 type AskQuit struct{}
+
+// Terminate quits without asking (SIGTERM): like a confirmed quit, it
+// cancels what runs, uncordons, saves and quits.
+type Terminate struct{}
 
 func (Opened) event()          {}
 func (Run) event()             {}
@@ -154,6 +158,7 @@ func (Answer) event()          {}
 func (AskReset) event()        {}
 func (ResetDone) event()       {}
 func (AskQuit) event()         {}
+func (Terminate) event()       {}
 
 // Next is the whole progression logic.
 func Next(s State, e Event) (State, []Effect) {
@@ -287,6 +292,9 @@ func Next(s State, e Event) (State, []Effect) {
 			return s, []Effect{CancelStep{}, Uncordon{}, Save{}, Quit{}} // a second Ctrl-C means it
 		}
 		return s, []Effect{Save{}, Quit{}}
+
+	case Terminate:
+		return s, []Effect{CancelStep{}, Uncordon{}, Save{}, Quit{}}
 	}
 	return s, nil
 }

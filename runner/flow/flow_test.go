@@ -72,6 +72,13 @@ func TestNext(t *testing.T) {
 		{"second ctrl-c quits", st("P X", 1, Busy), []Event{AskQuit{}, AskQuit{}}, "P X cur=1 confirm-quit", "CancelStep{} Uncordon{} Save{} Quit{}"},
 		{"quit declined keeps running", st("P X", 1, Busy), []Event{AskQuit{}, Answer{}}, "P X cur=1 busy", ""},
 		{"step passes during the quit prompt", st("P X L", 1, Busy), []Event{AskQuit{}, StepPassed{1}, Answer{}}, "P P R cur=2 idle", ""},
+		{"sigterm while busy quits without asking", st("P X", 1, Busy), []Event{Terminate{}}, "P X cur=1 busy", "CancelStep{} Uncordon{} Save{} Quit{}"},
+		{"sigterm during the quit prompt", st("P X", 1, Busy), []Event{AskQuit{}, Terminate{}}, "P X cur=1 confirm-quit", "CancelStep{} Uncordon{} Save{} Quit{}"},
+		{"sigterm when idle", st("P R", 1, Idle), []Event{Terminate{}}, "P R cur=1 idle", "CancelStep{} Uncordon{} Save{} Quit{}"},
+		{"skip to the next step catches up on the current one", st("P R L", 1, Idle), []Event{SkipTo{2}, StepPassed{1}}, "P P R cur=2 idle", "Save{}"},
+		{"catch-up step unavailable continues", st("R L L", 0, Idle), []Event{SkipTo{2}, StepUnavailable{0}}, "U X L cur=1 catching-up", "Save{} RunStep{Index:1 CatchUp:true}"},
+		{"reset while busy is ignored", st("X L", 0, Busy), []Event{AskReset{}}, "X L cur=0 busy", ""},
+		{"resume with nothing stored starts fresh", State{}, []Event{Opened{Steps: 2, Live: true, Stored: []Status{Failed}}}, "R L cur=0 idle", ""},
 		{"cancelled step is ready again", st("P X", 1, Busy), []Event{StepCancelled{1}}, "P R cur=1 idle", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
