@@ -90,6 +90,7 @@ func Down(ctx context.Context, o Options, keep bool) error {
 	if len(errs) > 0 {
 		return joinErrors(errs)
 	}
+	releaseMachine(l.dir)
 	left, err := Leftovers(ctx, o)
 	if err != nil {
 		return err

@@ -90,6 +90,9 @@ func Up(ctx context.Context, o Options) error {
 	if err := requireRoot(); err != nil {
 		return err
 	}
+	if err := claimMachine(o.StateDir); err != nil {
+		return err
+	}
 	start := time.Now()
 	r := reporter{out: o.Out}
 	r.printf("Starting the offline lab (%d workers) in %s\n", o.Workers, o.StateDir)
