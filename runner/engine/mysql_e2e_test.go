@@ -60,10 +60,9 @@ func TestMySQLLessonE2E(t *testing.T) {
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("load lesson: %v %v", err, probs)
 	}
-	var log bytes.Buffer
-	text := &Text{W: &log, Tr: tr(t), Progress: true}
+	// Progress goes to stdout as it happens, so CI logs show where a run is.
+	text := &Text{W: os.Stdout, Tr: tr(t), Progress: true}
 	res := New(cluster, l, manifests.FS, Options{Lang: lang}, text).Run(ctx)
-	t.Log("\n" + log.String())
 
 	dir := os.Getenv("E2E_REPORT_DIR")
 	if dir == "" {
