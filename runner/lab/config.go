@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // renderKubeconfig writes a kubeconfig with embedded credentials.
@@ -174,6 +173,3 @@ func flags(kv ...string) []string {
 	}
 	return out
 }
-
-// joinComma joins with commas (for flag lists).
-func joinComma(s ...string) string { return strings.Join(s, ",") }
