@@ -193,9 +193,10 @@ func labChains(rules string) []string {
 	return out
 }
 
-// labProcesses finds processes whose command line mentions the state dir or
-// whose executable lies in the cache: the lab's components and shims,
-// whether or not a PID file still names them.
+// labProcesses finds the lab's components and shims whether or not a PID
+// file still names them: processes whose executable lies in the cache, and
+// containerd processes (daemons, shims) whose command line mentions the
+// state dir. A `tail -f .lab/logs/…` is not one of them.
 func labProcesses(stateDir, cacheDir string) []int {
 	ents, _ := os.ReadDir("/proc")
 	self := os.Getpid()
@@ -210,7 +211,11 @@ func labProcesses(stateDir, cacheDir string) []int {
 			continue
 		}
 		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if strings.Contains(string(b), stateDir+"/") || strings.HasPrefix(exe, cacheDir+"/") {
+		ours := strings.HasPrefix(exe, cacheDir+"/")
+		if strings.HasPrefix(filepath.Base(exe), "containerd") && strings.Contains(string(b), stateDir+"/") {
+			ours = true
+		}
+		if ours {
 			out = append(out, pid)
 		}
 	}
