@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?= -count=1
 # The e2e namespace; several runs can share a cluster.
 E2E_NS     ?= kubetutor-e2e
 
-.PHONY: help run build test unit lint vet golden fuzz bench e2e lab-up lab-down lab-status lab-images clean
+.PHONY: help deps run build test unit lint vet golden fuzz bench e2e lab-up lab-down lab-status lab-images clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -23,10 +23,13 @@ build: ## build bin/kubetutor
 test: vet unit lint e2e ## every test: vet, unit, lesson lint, and e2e on the offline lab (started if needed)
 	@echo "✓ make test: all passed"
 
+deps: ## install what the tests need from Debian's packages when missing (tmux)
+	@command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
+
 vet: ## go vet
 	go vet ./...
 
-unit: ## unit, golden and fake-clientset tests (no cluster)
+unit: deps ## unit, golden and fake-clientset tests (no cluster)
 	go test $(GO_TEST_FLAGS) ./...
 
 lint: build ## lint the built-in lessons in both languages
@@ -48,7 +51,7 @@ bench: ## benchmarks (watch-based checks vs polling, rendering)
 # target started it. A missing cluster fails the e2e tests; they never skip.
 # Packages run one at a time (-p 1): a drain evicts every pod of a node, so
 # two e2e tests sharing the lab must not overlap.
-e2e: build ## e2e tests on the offline lab (needs Linux and root)
+e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	@started=""; \
 	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up; started=1; fi; \
 	trap 'if [ -n "$$started" ]; then ./$(BIN) lab down; fi' EXIT; \
