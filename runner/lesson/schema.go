@@ -174,7 +174,9 @@ type Cleanup struct{}
 // Check is a one-of: exactly one kind field is set, plus optional Name and
 // Timeout.
 type Check struct {
-	// Name is shown in reports; defaults to a description of the check.
+	// Name is shown in reports instead of the generated, translated
+	// description of the check. It is not translated: leave it empty in
+	// lessons meant for several languages.
 	Name string `yaml:"name"`
 	// Timeout overrides the step's timeout for this check.
 	Timeout Duration `yaml:"timeout"`
@@ -268,9 +270,10 @@ type PVCs struct {
 // SQLContains expects a query's result to contain a value.
 type SQLContains struct {
 	SQLTarget `yaml:",inline"`
-	// Query is one SELECT.
+	// Query is one statement that returns rows (SELECT, SHOW …).
 	Query string `yaml:"query"`
-	// Contains is a value that must appear in some cell of the result.
+	// Contains is a value that one cell of the result must equal (exactly,
+	// as text).
 	Contains string `yaml:"contains"`
 }
 
