@@ -74,7 +74,9 @@ func CleanupAll(ctx context.Context, env *Env, report Reporter) (CleanupResult, 
 		r := env.Cluster.Dynamic.Resource(gvr).Namespace(env.Namespace())
 		l, err := r.List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err != nil {
-			if !apierrors.IsNotFound(err) && !apierrors.IsForbidden(err) {
+			// NotFound: the cluster does not serve this kind. Anything
+			// else (Forbidden included) may leave objects behind: say so.
+			if !apierrors.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("list %s: %w", gvr.Resource, err))
 			}
 			continue

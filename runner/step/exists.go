@@ -35,7 +35,7 @@ func (c *Exists) Wait(ctx context.Context, env *Env, report Reporter) error {
 		mm.set(M("StateNotFound", "Kind", c.Kind, "What", refWhat(c.ObjectRef), "Namespace", env.Namespace()), M("HintExists"))
 		return false, nil
 	}
-	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), c.Selector, eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), c.Selector, eval, mm.apiError)
 	return mm.failure(ctx, err)
 }
 
@@ -72,7 +72,7 @@ func (c *Absent) Wait(ctx context.Context, env *Env, report Reporter) error {
 			M("HintAbsent", "Namespace", env.Namespace(), "Selector", c.Selector))
 		return false, nil
 	}
-	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), c.Selector, eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), c.Selector, eval, mm.apiError)
 	return mm.failure(ctx, err)
 }
 

@@ -51,6 +51,6 @@ func (c *NodeChanged) Wait(ctx context.Context, env *Env, report Reporter) error
 		}
 		return false, nil
 	}
-	err := watchUntil(ctx, env.podsLister(), "", eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err := watchUntil(ctx, env.podsLister(), "", eval, mm.apiError)
 	return mm.failure(ctx, err)
 }

@@ -69,7 +69,7 @@ func (c *PodCondition) Wait(ctx context.Context, env *Env, report Reporter) erro
 		}
 		return false, nil
 	}
-	err := watchUntil(ctx, env.podsLister(), "", eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err := watchUntil(ctx, env.podsLister(), "", eval, mm.apiError)
 	return mm.failure(ctx, err)
 }
 

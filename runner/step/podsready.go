@@ -84,7 +84,7 @@ func (c *PodsReady) Wait(ctx context.Context, env *Env, report Reporter) error {
 		}
 		return true, nil
 	}
-	err := watchUntil(ctx, env.podsLister(), c.Selector, eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err := watchUntil(ctx, env.podsLister(), c.Selector, eval, mm.apiError)
 	return mm.failure(ctx, err)
 }
 

@@ -68,6 +68,6 @@ func (c *PVCs) Wait(ctx context.Context, env *Env, report Reporter) error {
 		}
 		return true, nil
 	}
-	err := watchUntil(ctx, env.pvcsLister(), c.Selector, eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err := watchUntil(ctx, env.pvcsLister(), c.Selector, eval, mm.apiError)
 	return mm.failure(ctx, err)
 }

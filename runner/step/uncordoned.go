@@ -33,6 +33,6 @@ func (c *Uncordoned) Wait(ctx context.Context, env *Env, report Reporter) error 
 		mm.set(M("StateStillCordoned", "Nodes", strings.Join(still, ", ")), M("HintUncordon", "Node", still[0]))
 		return false, nil
 	}
-	err := watchUntil(ctx, env.nodesLister(), "", eval, func(err error) { mm.set(M("StateAPIError", "Error", err.Error()), Msg{}) })
+	err := watchUntil(ctx, env.nodesLister(), "", eval, mm.apiError)
 	return mm.failure(ctx, err)
 }

@@ -36,9 +36,11 @@ func watchUntil(ctx context.Context, l lister, selector string, eval func(snapsh
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-				return err
-			}
+			// Forbidden is retried too: an API server that just restarted
+			// answers Forbidden until its RBAC cache is warm (seen on the
+			// lab). Real permission problems are caught by preflight, and
+			// at the timeout the check names this error as its last
+			// mismatch.
 			onErr(err)
 			if werr := backoff.wait(ctx, nil); werr != nil {
 				return werr
@@ -305,4 +307,13 @@ func (m *mismatch) failure(ctx context.Context, err error) error {
 
 func isCtxErr(err error) bool {
 	return err == context.Canceled || err == context.DeadlineExceeded
+}
+
+// apiError records an error of the API server as the current mismatch.
+func (m *mismatch) apiError(err error) {
+	hint := M("HintAPI")
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		hint = M("HintForbidden")
+	}
+	m.set(M("StateAPIError", "Error", oneLine(err.Error())), hint)
 }
