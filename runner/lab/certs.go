@@ -119,7 +119,7 @@ func ensurePKI(l layout, workers int) error {
 	if err != nil {
 		return err
 	}
-	server := fmt.Sprintf("https://%s:%d", APIServerIP, APIServerPort)
+	server := APIServerURL
 	if err := os.MkdirAll(filepath.Dir(l.kubeconfig("x")), 0o700); err != nil {
 		return err
 	}

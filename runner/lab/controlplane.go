@@ -24,12 +24,14 @@ func etcdArgs(l layout) []string {
 	)
 }
 
-// apiserverArgs binds and advertises APIServerIP (a lo address: loopback
-// itself may not be advertised, and pods can reach this one).
+// apiserverArgs binds to loopback only, so every client (kubeconfigs, the
+// components, tests) talks to 127.0.0.1 and a stopped lab can never make a
+// client send packets towards a real interface. It advertises APIServerIP
+// (a lo address) because the kubernetes Service may not point at loopback.
 func apiserverArgs(l layout) []string {
 	return flags(
 		"etcd-servers", fmt.Sprintf("http://127.0.0.1:%d", etcdClientPort),
-		"bind-address", APIServerIP,
+		"bind-address", "127.0.0.1",
 		"advertise-address", APIServerIP,
 		"secure-port", fmt.Sprint(APIServerPort),
 		"service-cluster-ip-range", ServiceCIDR,
@@ -106,7 +108,7 @@ func startAPIServer(ctx context.Context, p procs, b binaries) error {
 	if err != nil {
 		return err
 	}
-	url := fmt.Sprintf("https://%s:%d/readyz", APIServerIP, APIServerPort)
+	url := APIServerURL + "/readyz"
 	return waitFor(ctx, 120*time.Second, "kube-apiserver (see .lab/logs/kube-apiserver.log)", func(ctx context.Context) error {
 		return httpOK(ctx, c, url)
 	})

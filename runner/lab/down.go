@@ -33,6 +33,23 @@ func Down(ctx context.Context, o Options, keep bool) error {
 	if !ok {
 		rec.Workers = o.Workers
 	}
+	// The network, cgroups and iptables chains are machine-wide: leave them
+	// alone when another clone's lab owns the machine and runs.
+	if other := machineOwner(); other != "" && other != l.dir && labRunning(other) {
+		r.printf("Another lab runs on this machine from %s: leaving its network alone\n", other)
+		var errs []error
+		for _, n := range p.names() {
+			errs = append(errs, p.stop(ctx, n, 10*time.Second))
+		}
+		errs = append(errs, unmountUnder(l.dir))
+		if err := joinErrors(errs); err != nil {
+			return err
+		}
+		if keep {
+			return nil
+		}
+		return r.step("state removed", func() error { return os.RemoveAll(l.dir) })
+	}
 	var errs []error
 	step := func(name string, fn func() error) {
 		if err := r.step(name, fn); err != nil {
@@ -61,6 +78,11 @@ func Down(ctx context.Context, o Options, keep bool) error {
 		return joinErrors(es)
 	})
 	step("mounts, cgroups and network removed", func() error {
+		// Never take the addresses and blackhole routes away while a
+		// component could still send to them.
+		if left := labProcesses(l.dir, o.CacheDir); len(left) > 0 {
+			return fmt.Errorf("lab processes %v still run: network kept; kill them and run lab down again", left)
+		}
 		var es []error
 		es = append(es, unmountUnder(l.dir))
 		for i := 1; i <= rec.Workers; i++ {

@@ -57,6 +57,10 @@ type Options struct {
 	Workers int
 	// Out receives progress lines (✓/✗). Nil: io.Discard.
 	Out io.Writer
+	// Replace lets Up stop a lab that runs on this machine from another
+	// state dir (another clone), keeping that one's state, instead of
+	// failing. Only one lab can run on a machine at a time.
+	Replace bool
 }
 
 // modulePath is the main module, used to recognise the repository root.

@@ -150,8 +150,8 @@ func TestRenderedConfigs(t *testing.T) {
 	if strings.Contains(cf, "forward") || !strings.Contains(cf, "bind 10.213.0.53") {
 		t.Errorf("Corefile must bind the lab address and forward nowhere:\n%s", cf)
 	}
-	k := renderKubeconfig("https://10.213.0.10:6443", []byte("CA"), []byte("C"), []byte("K"))
-	if !strings.Contains(k, "server: https://10.213.0.10:6443") || !strings.Contains(k, "certificate-authority-data: Q0E=") {
+	k := renderKubeconfig(APIServerURL, []byte("CA"), []byte("C"), []byte("K"))
+	if !strings.Contains(k, "server: https://127.0.0.1:6443") || !strings.Contains(k, "certificate-authority-data: Q0E=") {
 		t.Errorf("kubeconfig:\n%s", k)
 	}
 }
@@ -162,8 +162,8 @@ func TestFlags(t *testing.T) {
 		t.Fatalf("flags = %q", got)
 	}
 	for _, a := range apiserverArgs(layout{dir: "/s"}) {
-		if strings.Contains(a, "0.0.0.0") {
-			t.Errorf("apiserver must not listen on all addresses: %s", a)
+		if strings.HasPrefix(a, "--bind-address=") && a != "--bind-address=127.0.0.1" {
+			t.Errorf("apiserver must listen on loopback only (clients of a stopped lab then never route out): %s", a)
 		}
 	}
 }

@@ -10,14 +10,16 @@ import (
 // that only kube-proxy's rules give a meaning to. Blackhole routes cover all
 // three ranges, so nothing in them can leave through a real interface.
 const (
-	LabCIDR        = "10.213.0.0/16"
-	PodCIDR        = "10.244.0.0/16"
-	ServiceCIDR    = "10.96.0.0/16"
-	APIServerIP    = "10.213.0.10" // kube-apiserver binds and advertises here
-	DNSHostIP      = "10.213.0.53" // CoreDNS listens here
-	KubeDNSIP      = "10.96.0.10"  // the kube-dns Service
-	KubernetesIP   = "10.96.0.1"   // the kubernetes Service
-	APIServerPort  = 6443
+	LabCIDR       = "10.213.0.0/16"
+	PodCIDR       = "10.244.0.0/16"
+	ServiceCIDR   = "10.96.0.0/16"
+	APIServerIP   = "10.213.0.10" // kube-apiserver advertises this (and binds 127.0.0.1)
+	DNSHostIP     = "10.213.0.53" // CoreDNS listens here
+	KubeDNSIP     = "10.96.0.10"  // the kube-dns Service
+	KubernetesIP  = "10.96.0.1"   // the kubernetes Service
+	APIServerPort = 6443
+	// APIServerURL is the server of every kubeconfig the lab writes.
+	APIServerURL   = "https://127.0.0.1:6443"
 	etcdClientPort = 23790
 	etcdPeerPort   = 23800
 	ClusterDomain  = "cluster.local"

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -12,17 +13,35 @@ import (
 // at boot, when the lab's processes are gone too.
 const ownerFile = "/run/kubetutor-lab.owner"
 
-// claimMachine makes stateDir the owner of the machine's lab, unless a lab
-// from another state dir is still running.
-func claimMachine(stateDir string) error {
+// claimMachine makes o.StateDir the owner of the machine's lab. A lab
+// still running from another state dir is stopped (its state kept) when
+// o.Replace is set, and is an error otherwise.
+func claimMachine(ctx context.Context, o Options) error {
 	b, err := os.ReadFile(ownerFile)
 	if err == nil {
 		other := strings.TrimSpace(string(b))
-		if other != stateDir && labRunning(other) {
-			return fmt.Errorf("another lab is running on this machine from %s: stop it first with `kubetutor lab down --state-dir %s` (or use that one with KUBECONFIG=%s/kubeconfig)", other, other, other)
+		if other != o.StateDir && labRunning(other) {
+			if !o.Replace {
+				return fmt.Errorf("another lab is running on this machine from %s: stop it first with `kubetutor lab down --state-dir %s`, run lab up with --replace, or use that one with KUBECONFIG=%s/kubeconfig", other, other, other)
+			}
+			fmt.Fprintf(o.Out, "Stopping the lab of %s (its state is kept)\n", other)
+			prev := o
+			prev.StateDir, prev.Replace = other, false
+			if err := Down(ctx, prev, true); err != nil {
+				return fmt.Errorf("stop the lab of %s: %w", other, err)
+			}
 		}
 	}
-	return os.WriteFile(ownerFile, []byte(stateDir+"\n"), 0o644)
+	return os.WriteFile(ownerFile, []byte(o.StateDir+"\n"), 0o644)
+}
+
+// machineOwner returns the state dir recorded as the machine's lab, if any.
+func machineOwner() string {
+	b, err := os.ReadFile(ownerFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // releaseMachine removes the owner record if stateDir holds it.

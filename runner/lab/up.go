@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,7 +91,7 @@ func Up(ctx context.Context, o Options) error {
 	if err := requireRoot(); err != nil {
 		return err
 	}
-	if err := claimMachine(o.StateDir); err != nil {
+	if err := claimMachine(ctx, o); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -170,7 +171,7 @@ func Up(ctx context.Context, o Options) error {
 		}
 	}
 	rel, err := filepath.Rel(o.RepoDir, l.adminKubeconfig())
-	if err != nil {
+	if err != nil || strings.HasPrefix(rel, "..") {
 		rel = l.adminKubeconfig()
 	}
 	r.printf("Lab ready in %s. Use it with:\n  export KUBECONFIG=%s\n", time.Since(start).Round(time.Second), rel)

@@ -21,10 +21,16 @@ func newLabCommand(env *Env) *cobra.Command {
 		o.Out = env.Streams.Out
 		return o
 	}
+	var replace bool
 	up := &cobra.Command{
 		Use: "up", Short: tr.T("CLILabUpShort", nil), Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return lab.Up(c.Context(), options()) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			o := options()
+			o.Replace = replace
+			return lab.Up(c.Context(), o)
+		},
 	}
+	up.Flags().BoolVar(&replace, "replace", false, tr.T("FlagLabReplace", nil))
 	var keep bool
 	down := &cobra.Command{
 		Use: "down", Short: tr.T("CLILabDownShort", nil), Args: cobra.NoArgs,

@@ -17,10 +17,12 @@ import (
 
 func main() {
 	keep := flag.Bool("keep", false, "down: keep the state dir")
+	replace := flag.Bool("replace", false, "up: stop a lab running from another state dir")
+	stateDir := flag.String("state-dir", "", "state dir (default: .lab in the repository)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := lab.Options{Out: os.Stdout}
+	o := lab.Options{Out: os.Stdout, Replace: *replace, StateDir: *stateDir}
 	var err error
 	switch flag.Arg(0) {
 	case "up":
@@ -48,7 +50,7 @@ func main() {
 			}
 		}
 	default:
-		err = fmt.Errorf("usage: labctl [-keep] up|down|status|images|leftovers")
+		err = fmt.Errorf("usage: labctl [-keep] [-replace] [-state-dir DIR] up|down|status|images|leftovers")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "labctl:", err)
