@@ -13,6 +13,7 @@ type keyMap struct {
 	NextSection, PrevSection                key.Binding
 	Run, Open, Back                         key.Binding
 	Lang, Help, Quit                        key.Binding
+	Skip, Reset, Pane, Panes, Yes, No       key.Binding
 	// Help-only bindings: Sections sums up ←/→ in the short help, Mouse
 	// says the wheel scrolls. Update never matches them.
 	Sections, Mouse key.Binding
@@ -35,6 +36,12 @@ func newKeyMap(tr *l10n.Translator) keyMap {
 		Lang:        key.NewBinding(key.WithKeys("L"), key.WithHelp("L", t("KeyLang"))),
 		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", t("KeyHelp"))),
 		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", t("KeyQuit"))),
+		Skip:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", t("KeySkip"))),
+		Reset:       key.NewBinding(key.WithKeys("R"), key.WithHelp("R", t("KeyReset"))),
+		Pane:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("Tab", t("KeyPane"))),
+		Panes:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", t("KeyPanes"))),
+		Yes:         key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", t("KeyYes"))),
+		No:          key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n", t("KeyNo"))),
 		Sections:    key.NewBinding(key.WithKeys("help:sections"), key.WithHelp("←/→", t("KeySections"))),
 		Mouse:       key.NewBinding(key.WithKeys("help:wheel"), key.WithHelp(t("KeyWheel"), t("KeyMouse"))),
 	}
@@ -50,8 +57,8 @@ func (h lessonKeys) ShortHelp() []key.Binding {
 func (h lessonKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom, h.k.Mouse},
-		{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Back},
-		{h.k.Lang, h.k.Help, h.k.Quit},
+		{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Skip, h.k.Reset, h.k.Back},
+		{h.k.Pane, h.k.Panes, h.k.Lang, h.k.Help, h.k.Quit},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
@@ -12,8 +13,12 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/render"
 )
 
@@ -41,6 +46,36 @@ type lessonModel struct {
 	sideW      int
 	ctx        context.Context
 	cancel     context.CancelFunc
+
+	// Live mode: the running step, outcomes, times, previews.
+	running    *runView
+	runID      int
+	stepCancel context.CancelFunc
+	results    map[int]engine.StepResult
+	durations  map[int]time.Duration
+	previews   map[int][]string
+	resumeAt   progress.State
+	changed    string // what re-checking found changed
+	opening    bool   // progress is being loaded
+	quitting   bool
+	// Skip chooser and summary.
+	choosing      bool
+	choice        int
+	summaryClosed bool
+	// Live panes: streams and what they last said.
+	streams    *streams
+	liveGen    int
+	liveCancel context.CancelFunc
+	podRows    map[string]podRow
+	podOrder   []string
+	events     []*corev1.Event
+	reads      []readMsg
+	logs       []string
+	logPod     string
+	target     string
+	pane       int // which pane shows when they do not fit side by side
+	hidePanes  bool
+	liveH      int
 }
 
 func newLessonModel(c *common, l *lesson.Lesson, runner StepRunner) *lessonModel {
@@ -49,22 +84,25 @@ func newLessonModel(c *common, l *lesson.Lesson, runner StepRunner) *lessonModel
 	vp.KeyMap.Left.SetEnabled(false)
 	vp.KeyMap.Right.SetEnabled(false)
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &lessonModel{c: c, l: l, runner: runner, vp: vp, scrollFrac: -1, ctx: ctx, cancel: cancel}
+	m := &lessonModel{c: c, l: l, runner: runner, vp: vp, scrollFrac: -1, ctx: ctx, cancel: cancel,
+		results: map[int]engine.StepResult{}, durations: map[int]time.Duration{}, previews: map[int][]string{},
+		podRows: map[string]podRow{}}
 	m.flow, _ = flow.Next(flow.State{}, flow.Opened{Steps: len(l.Spec.Steps)})
 	return m
 }
 
-// open (re)starts the step flow: live only with a runner and a cluster.
+// open starts the step flow once a runner and a cluster are there: it
+// loads stored progress first (then opened offers to resume).
 func (m *lessonModel) open() tea.Cmd {
 	live := m.runner != nil && m.c.cluster.info.Reachable
-	if live && m.flow.Mode != flow.Reading {
+	if !live || m.flow.Mode != flow.Reading || m.opening {
 		return nil
 	}
-	m.flow, _ = flow.Next(m.flow, flow.Opened{Steps: len(m.l.Spec.Steps), Live: live})
-	return nil
+	m.opening = true
+	return m.loadProgress()
 }
 
-// close cancels whatever the lesson runs.
+// close cancels whatever the lesson runs: the step, the live streams.
 func (m *lessonModel) close() { m.cancel() }
 
 func (m *lessonModel) doc() *lesson.Doc { return m.l.Doc(m.c.lang) }
@@ -107,6 +145,21 @@ func (m *lessonModel) layout() {
 	vh := m.h - 3 // title, status, help bar
 	if m.notice != "" {
 		vh--
+	}
+	m.liveH = 0
+	if m.live() {
+		switch {
+		case m.h >= 36:
+			m.liveH = 15
+		case m.h >= 20:
+			m.liveH = 9
+		case m.h >= 14:
+			m.liveH = 5
+		}
+		if m.hidePanes {
+			m.liveH = min(m.liveH, 4)
+		}
+		vh -= m.liveH
 	}
 	m.vp.SetWidth(max(vw, 1))
 	m.vp.SetHeight(max(vh, 1))
@@ -197,16 +250,58 @@ func (m *lessonModel) update(msg tea.Msg) tea.Cmd {
 		m.c.rendered[msg.key] = msg.text
 		m.show(msg.key, msg.text)
 		return nil
+	case progressLoadedMsg:
+		m.opening = false
+		cmd := m.opened(msg)
+		m.layout()
+		return cmd
+	case previewsMsg:
+		m.previews = msg
+		return nil
+	case stepEventMsg:
+		return m.stepEvent(msg, waitStepAgain(msg))
 	case stepDoneMsg:
-		n := msg.index + 1
+		return m.stepDone(msg)
+	case verifiedMsg:
+		return m.verified(msg)
+	case resetDoneMsg:
+		m.changed = ""
+		m.summaryClosed = false
+		if msg.a != nil {
+			m.setNotice(m.c.tr.T("TUIResetDone", map[string]any{"Count": len(msg.a.Deleted), "Nodes": len(msg.a.Uncordoned)}))
+		}
+		return m.next(flow.ResetDone{})
+	case uncordonedMsg:
+		if msg.a != nil && len(msg.a.Uncordoned) > 0 {
+			m.setNotice(m.c.tr.T("TUIUncordoned", map[string]any{"Nodes": strings.Join(msg.a.Uncordoned, ", ")}))
+		}
+		return nil
+	case savedMsg:
 		if msg.err != nil {
-			m.flow, _ = flow.Next(m.flow, flow.StepFailed{Index: msg.index})
-			m.setNotice(m.c.tr.T("TUIStepFailed", map[string]any{"N": n, "Err": msg.err.Error()}))
+			m.setNotice(msg.err.Error())
+		}
+		return nil
+	case progressErrMsg:
+		m.setNotice(msg.err.Error())
+		return nil
+	case liveMsg:
+		if msg.gen != m.liveGen {
 			return nil
 		}
-		m.flow, _ = flow.Next(m.flow, flow.StepPassed{Index: msg.index})
-		m.setNotice(m.c.tr.T("TUIStepPassed", map[string]any{"N": n}))
+		m.liveUpdate(msg.msg)
+		if m.streams == nil {
+			return nil // tests deliver live messages directly
+		}
+		return m.streams.wait()
+	case liveClosedMsg:
 		return nil
+	case tickMsg:
+		if m.streams == nil || m.ctx.Err() != nil {
+			return nil
+		}
+		return tick()
+	case terminateMsg:
+		return m.next(flow.Terminate{})
 	case tea.MouseWheelMsg:
 		var cmd tea.Cmd
 		m.vp, cmd = m.vp.Update(msg)
@@ -222,10 +317,28 @@ func (m *lessonModel) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	if m.notice != "" {
 		m.setNotice("")
 	}
+	if cmd, ok := m.promptKey(msg); ok {
+		return cmd
+	}
 	switch {
+	case key.Matches(msg, k.Skip):
+		return m.openChooser()
+	case key.Matches(msg, k.Reset):
+		if m.live() {
+			return m.next(flow.AskReset{})
+		}
+	case key.Matches(msg, k.Pane):
+		m.pane++
+		return nil
+	case key.Matches(msg, k.Panes):
+		m.hidePanes = !m.hidePanes
+		m.layout()
+		return nil
 	case key.Matches(msg, k.NextSection):
+		m.summaryClosed = true
 		return m.gotoPage(m.page + 1)
 	case key.Matches(msg, k.PrevSection):
+		m.summaryClosed = true
 		return m.gotoPage(m.page - 1)
 	case key.Matches(msg, k.Run):
 		return m.run()
@@ -245,23 +358,27 @@ func (m *lessonModel) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// run starts the current step, or says plainly why it cannot.
+// run starts (or retries) the current step, or says plainly why it
+// cannot.
 func (m *lessonModel) run() tea.Cmd {
 	tr := m.c.tr
 	if m.runner == nil || m.flow.Mode == flow.Reading {
 		m.setNotice(tr.T("TUINotAvailable", nil))
 		return nil
 	}
-	next, effects := flow.Next(m.flow, flow.Run{})
-	m.flow = next
-	for _, e := range effects {
-		if rs, ok := e.(flow.RunStep); ok {
-			m.setNotice(tr.T("TUIStepRunning", map[string]any{"N": rs.Index + 1}))
-			runner, l, ctx, i := m.runner, m.l, m.ctx, rs.Index
-			return func() tea.Msg { return stepDoneMsg{index: i, err: runner.RunStep(ctx, l, i)} }
-		}
+	if m.flow.Mode == flow.Summary {
+		m.summaryClosed = !m.summaryClosed
+		return nil
 	}
-	return nil
+	if m.flow.Mode != flow.Idle {
+		return nil
+	}
+	// Show the page of the step that runs.
+	var cmd tea.Cmd
+	if p := m.sectionOf(m.flow.Current); p > 0 && p != m.page {
+		cmd = m.gotoPage(p)
+	}
+	return tea.Batch(cmd, m.next(flow.Run{}))
 }
 
 // View is the lesson view without the help bar (height h-1).
@@ -275,11 +392,18 @@ func (m *lessonModel) View() string {
 	if m.shown != m.key() && m.vp.TotalLineCount() == 0 {
 		body = padLines(" "+st.Dim.Render(tr.T("TUIRendering", nil)), m.vp.Height())
 	}
-	if m.sideW > 0 {
+	if m.flow.Mode == flow.Summary && !m.summaryClosed {
+		body = padLines(m.summaryView(m.w, m.vp.Height()), m.vp.Height())
+	} else if m.choosing {
+		body = padLines(m.chooserView(m.w, m.vp.Height()), m.vp.Height())
+	} else if m.sideW > 0 {
 		side := st.Sidebar.Height(m.vp.Height()).Width(m.sideW + 1).Render(m.sidebar(m.vp.Height()))
 		body = lipgloss.JoinHorizontal(lipgloss.Top, side, body)
 	}
 	lines := []string{title, body}
+	if m.liveH > 0 {
+		lines = append(lines, m.liveView(m.w, m.liveH))
+	}
 	if m.notice != "" {
 		lines = append(lines, st.Notice.Render(ansi.Truncate(" "+m.notice, m.w, "…")))
 	}

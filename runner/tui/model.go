@@ -14,6 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/render"
 )
@@ -41,6 +42,8 @@ type common struct {
 	noColor       bool
 	cluster       clusterState
 	renderers     *rendererCache
+	now           func() time.Time
+	progress      ProgressStore
 	// rendered caches rendered pages; written only in Update.
 	rendered map[renderKey]string
 }
@@ -97,10 +100,6 @@ type (
 		text string
 		err  error
 	}
-	stepDoneMsg struct {
-		index int
-		err   error
-	}
 )
 
 // Model is the root model.
@@ -123,6 +122,10 @@ func New(opts Options) *Model {
 		cat: opts.Catalog, dark: true, noColor: opts.NoColor,
 		renderers: &rendererCache{m: map[string]*render.Renderer{}},
 		rendered:  map[renderKey]string{},
+		now:       opts.Now, progress: opts.Progress,
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	c.setLang(opts.Lang)
 	c.styles = newStyles(c.dark)
@@ -195,6 +198,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.handleKey(msg)
+	case terminateMsg:
+		if m.lesson != nil && m.lesson.live() {
+			return m, m.lesson.update(msg)
+		}
+		m.cancel()
+		return m, tea.Quit
 	}
 	if m.lesson != nil {
 		return m, m.lesson.update(msg)
@@ -206,6 +215,18 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.c.keys
 	switch {
 	case msg.String() == "ctrl+c" || (key.Matches(msg, k.Quit) && !m.showHelp):
+		if m.lesson != nil && m.lesson.live() {
+			// The lesson decides: quit at once when idle, ask while a
+			// step runs; either way progress is saved.
+			if m.lesson.choosing {
+				m.lesson.choosing = false
+			}
+			cmd := m.lesson.next(flow.AskQuit{})
+			if m.lesson.flow.Mode == flow.ConfirmQuit {
+				m.state = stateLesson
+			}
+			return cmd
+		}
 		m.cancel()
 		return tea.Quit
 	case key.Matches(msg, k.Help):
@@ -246,7 +267,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.list.update(msg)
 		return nil
 	case stateLesson:
-		if key.Matches(msg, k.Back) {
+		if key.Matches(msg, k.Back) && !m.lesson.modal() && (m.lesson.flow.Mode != flow.Summary || m.lesson.summaryClosed) {
 			m.state = stateList
 			return nil
 		}

@@ -11,6 +11,7 @@ type Styles struct {
 	Title, Dim, Selected, Section, SectionCurrent lipgloss.Style
 	StepDone, StepCurrent, StepLocked, StepFailed lipgloss.Style
 	Sidebar, Status, StatusWarn, Notice, HelpBox  lipgloss.Style
+	PaneTitle, Changed, Prompt, Rule              lipgloss.Style
 }
 
 func newStyles(dark bool) Styles {
@@ -35,5 +36,9 @@ func newStyles(dark bool) Styles {
 		StatusWarn:     lipgloss.NewStyle().Foreground(warn),
 		Notice:         lipgloss.NewStyle().Foreground(warn),
 		HelpBox:        lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1),
+		PaneTitle:      lipgloss.NewStyle().Bold(true),
+		Changed:        lipgloss.NewStyle().Bold(true).Foreground(accent),
+		Prompt:         lipgloss.NewStyle().Bold(true).Foreground(warn),
+		Rule:           lipgloss.NewStyle().Foreground(dim),
 	}
 }

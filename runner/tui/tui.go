@@ -16,11 +16,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/progress"
 )
 
 // ClusterInfo is what the status line says about the cluster.
@@ -40,13 +43,36 @@ var ErrNoKubeconfig = errors.New("no kubeconfig")
 // not wait on it longer than its context allows (about 2 s).
 type Probe func(ctx context.Context) ClusterInfo
 
-// StepRunner runs a lesson's steps on the cluster. The TUI calls RunStep
-// from a tea.Cmd with a context cancelled when the step is left or the
-// program quits. A nil StepRunner keeps every step locked.
+// StepRunner runs a lesson's steps on the cluster (EngineRunner is the
+// real one). The TUI calls it from tea.Cmds, one call at a time per lesson,
+// with a context cancelled when the step is left or the program quits. A
+// nil StepRunner keeps every step locked.
 type StepRunner interface {
-	// RunStep runs step index (0-based) of l: its action, then its checks
-	// until they pass. A nil error means the step is done.
-	RunStep(ctx context.Context, l *lesson.Lesson, index int) error
+	// RunStep runs step i (0-based) of l: its action, then its checks until
+	// they pass or time out. With catchUp the checks are tried first and
+	// the action runs only when they do not already pass. Events go to obs
+	// as they happen.
+	RunStep(ctx context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult
+	// Verify re-checks step i's checks, without its action, briefly.
+	Verify(ctx context.Context, l *lesson.Lesson, i int) engine.StepResult
+	// Reset deletes what the lesson created and uncordons its nodes.
+	Reset(ctx context.Context, l *lesson.Lesson) *engine.Aftermath
+	// Uncordon uncordons every node the steps cordoned (nil: none were).
+	Uncordon() *engine.Aftermath
+	// Preview lists the objects step i's action will touch ("StatefulSet
+	// mysql"), to show before it runs.
+	Preview(l *lesson.Lesson, i int) []string
+	// Live is what the live panes of l watch; nil shows none.
+	Live(l *lesson.Lesson) *Live
+}
+
+// ProgressStore keeps progress per lesson for the cluster context and
+// namespace the TUI runs in (runner/progress behind a lock held while
+// the TUI runs).
+type ProgressStore interface {
+	Load(lessonID string) (progress.State, error)
+	Save(lessonID string, st progress.State) error
+	Clear(lessonID string) error
 }
 
 // Options configure Run.
@@ -66,16 +92,22 @@ type Options struct {
 	Probe Probe
 	// Runner runs steps; nil keeps them locked.
 	Runner StepRunner
+	// Progress stores progress; nil forgets it on exit.
+	Progress ProgressStore
+	// Now is the clock (tests fix it); nil is time.Now.
+	Now func() time.Time
 	// NoColor renders plain text (NO_COLOR is set).
 	NoColor bool
 	// Width and Height are the initial size when not a terminal (tests).
 	Width, Height int
 }
 
-// Run runs the TUI until the user quits or ctx is cancelled.
+// Run runs the TUI until the user quits. When ctx is cancelled (SIGTERM,
+// SIGINT) the TUI quits as if the user confirmed: the running step is
+// cancelled, nodes the lesson cordoned are uncordoned, progress is saved.
 func Run(ctx context.Context, opts Options) error {
 	m := New(opts)
-	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	var popts []tea.ProgramOption
 	if opts.In != nil {
 		popts = append(popts, tea.WithInput(opts.In))
 	}
@@ -85,7 +117,27 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Width > 0 && opts.Height > 0 {
 		popts = append(popts, tea.WithWindowSize(opts.Width, opts.Height))
 	}
-	_, err := tea.NewProgram(m, popts...).Run()
+	p := tea.NewProgram(m, popts...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.Send(terminateMsg{})
+			// The aftermath has its own bound; do not wait forever.
+			select {
+			case <-done:
+			case <-time.After(engine.AftermathTimeout + 10*time.Second):
+				p.Kill()
+			}
+		case <-done:
+		}
+	}()
+	_, err := p.Run()
+	close(done)
+	m.cancel()
+	if opts.Runner != nil {
+		opts.Runner.Uncordon() // a last safety net; a no-op when nothing is cordoned
+	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil // interrupted: a clean exit
 	}

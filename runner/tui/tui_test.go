@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,15 +9,18 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kubetutor/kubetutor/i18n"
 	"github.com/kubetutor/kubetutor/lessons"
+	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -45,6 +47,7 @@ steps:
       scale: {statefulSet: demo, replicas: 5}
     checks:
       - podsReady: {names: [demo-3, demo-4]}
+      - valuesSeen: {service: demo-read, query: SELECT @@server_id, include: ["103", "104"]}
 `)},
 	"demo/en.md": {Data: []byte(`# Run a small stateful demo
 
@@ -283,7 +286,7 @@ func TestRunWithoutEngineSaysSo(t *testing.T) {
 	send(t, m, press("right"))
 	send(t, m, press("enter"))
 	s := screen(m)
-	if !strings.Contains(s, "not available yet") {
+	if !strings.Contains(s, "steps stay locked") {
 		t.Errorf("no notice after enter:\n%s", s)
 	}
 	if strings.Contains(s, "✓") {
@@ -372,20 +375,52 @@ func TestListOpensLesson(t *testing.T) {
 	}
 }
 
-// fakeRunner passes every step but the one it fails.
-type fakeRunner struct{ fail int }
-
-func (f fakeRunner) RunStep(_ context.Context, _ *lesson.Lesson, i int) error {
-	if i == f.fail {
-		return errors.New("mysql-1 not Ready")
-	}
-	return nil
+// fakeRunner passes every step but the one it fails; it reports a check
+// start and one observation for every step, like the engine.
+type fakeRunner struct {
+	fail    int
+	ran     []int
+	caught  []int
+	resets  int
+	verify  func(i int) engine.StepResult
+	preview []string
 }
+
+func (f *fakeRunner) RunStep(_ context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult {
+	id := l.Spec.Steps[i].ID
+	if catchUp {
+		f.caught = append(f.caught, i)
+	}
+	f.ran = append(f.ran, i)
+	obs.Observe(engine.Event{Kind: engine.CheckStarted, Step: id, StepIndex: i, Msg: step.M("TUIRaw", "Text", "demo-1 Ready")})
+	obs.Observe(engine.Event{Kind: engine.Progress, Step: id, StepIndex: i, Msg: step.M("TUIRaw", "Text", "demo-1: Init:1/2")})
+	if i == f.fail {
+		return engine.StepResult{ID: id, Index: i, Status: engine.Failed, Duration: 90 * time.Second,
+			Checks: []engine.CheckResult{{Desc: step.M("TUIRaw", "Text", "demo-1 Ready"), Status: engine.Failed,
+				Failure: &step.Failure{Msg: step.M("TUIRaw", "Text", "mysql-1 not Ready"), Hint: step.M("TUIRaw", "Text", "kubectl describe pod demo-1"), TimedOut: true, After: 3 * time.Minute}}}}
+	}
+	return engine.StepResult{ID: id, Index: i, Status: engine.Passed, Duration: time.Duration(i+1) * 7 * time.Second}
+}
+
+func (f *fakeRunner) Verify(_ context.Context, l *lesson.Lesson, i int) engine.StepResult {
+	if f.verify != nil {
+		return f.verify(i)
+	}
+	return engine.StepResult{ID: l.Spec.Steps[i].ID, Index: i, Status: engine.Passed}
+}
+
+func (f *fakeRunner) Reset(context.Context, *lesson.Lesson) *engine.Aftermath {
+	f.resets++
+	return &engine.Aftermath{Deleted: []string{"configmaps/demo"}}
+}
+func (f *fakeRunner) Uncordon() *engine.Aftermath          { return nil }
+func (f *fakeRunner) Preview(*lesson.Lesson, int) []string { return f.preview }
+func (f *fakeRunner) Live(*lesson.Lesson) *Live            { return nil }
 
 func TestRunnerSeam(t *testing.T) {
 	all := loadFixture(t)
 	m := New(Options{Lessons: all, Start: "demo", Lang: "en", Catalog: catalog(t), Width: 100, Height: 30,
-		Runner: fakeRunner{fail: 1},
+		Runner: &fakeRunner{fail: 1},
 		Probe: func(context.Context) ClusterInfo {
 			return ClusterInfo{Context: "lab", Namespace: "default", Reachable: true}
 		}})

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,8 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubetutor/kubetutor/runner/kube"
+	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/tui"
 )
 
@@ -47,7 +50,7 @@ func runTUI(ctx context.Context, env *Env, id string) error {
 		}
 		id = "" // --lessons-dir without the default lesson: start at the list
 	}
-	return tui.Run(ctx, tui.Options{
+	opts := tui.Options{
 		In:      env.Streams.In,
 		Out:     env.Streams.Out,
 		Lessons: all,
@@ -56,7 +59,88 @@ func runTUI(ctx context.Context, env *Env, id string) error {
 		Catalog: env.Catalog,
 		Probe:   probeCluster(env.Kube),
 		NoColor: env.Getenv("NO_COLOR") != "",
-	})
+	}
+	// With a kubeconfig, steps run through the engine and progress is kept
+	// per lesson, context and namespace. Without one the TUI reads only.
+	if cluster, err := kube.New(env.Kube); err == nil {
+		_, _, mfs, _ := env.Content()
+		opts.Runner = tui.NewEngineRunner(cluster, mfs, env.Lang, nil)
+		dir, err := progress.Dir(env.Getenv)
+		if err != nil {
+			return err
+		}
+		ps := &progressStore{store: progress.NewStore(dir), context: cluster.Context, namespace: cluster.Namespace, locks: map[string]*os.File{}}
+		defer ps.unlock()
+		if id != "" {
+			// A second kubetutor on the same lesson, context and namespace
+			// stops here with a clear error instead of clobbering progress.
+			if err := ps.lock(id); err != nil {
+				return err
+			}
+		}
+		opts.Progress = ps
+	}
+	return tui.Run(ctx, opts)
+}
+
+// progressStore is the TUI's progress for one kube context and namespace.
+// It holds each lesson's lock from its first use until the TUI exits.
+type progressStore struct {
+	store              *progress.Store
+	context, namespace string
+	mu                 sync.Mutex
+	locks              map[string]*os.File
+}
+
+func (p *progressStore) key(id string) progress.Key {
+	return progress.Key{Lesson: id, Context: p.context, Namespace: p.namespace}
+}
+
+func (p *progressStore) lock(id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.locks[id]; ok {
+		return nil
+	}
+	f, err := p.store.Lock(p.key(id))
+	if err != nil {
+		return err
+	}
+	p.locks[id] = f
+	return nil
+}
+
+func (p *progressStore) unlock() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, f := range p.locks {
+		f.Close()
+		delete(p.locks, id)
+	}
+}
+
+// Load implements tui.ProgressStore; it takes the lesson's lock first.
+func (p *progressStore) Load(id string) (progress.State, error) {
+	if err := p.lock(id); err != nil {
+		return progress.State{}, err
+	}
+	return p.store.Load(p.key(id))
+}
+
+// Save implements tui.ProgressStore.
+func (p *progressStore) Save(id string, st progress.State) error {
+	if err := p.lock(id); err != nil {
+		return err
+	}
+	return p.store.Save(p.key(id), st)
+}
+
+// Clear implements tui.ProgressStore.
+func (p *progressStore) Clear(id string) error {
+	if err := p.lock(id); err != nil {
+		return err
+	}
+	return p.store.Clear(p.key(id))
 }
 
 // probeCluster returns a tui.Probe that reads kubectl's configuration and

@@ -1,0 +1,208 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kubetutor/kubetutor/runner/engine"
+	"github.com/kubetutor/kubetutor/runner/kube"
+	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
+)
+
+// verifyWait bounds each check when finished steps are re-checked or a
+// step is caught up on: a check that held a moment ago answers at once.
+const verifyWait = 20 * time.Second
+
+// EngineRunner is the StepRunner of a real cluster: one runner/engine
+// Engine per lesson, preflight (which creates the namespace) before the
+// first step, and the engine's aftermath for reset and quit.
+type EngineRunner struct {
+	Cluster   *kube.Cluster
+	Manifests fs.FS
+	Lang      string
+	Images    map[string]string
+
+	mu      sync.Mutex
+	engines map[string]*lessonEngine
+}
+
+type lessonEngine struct {
+	eng       *engine.Engine
+	obs       *swapObserver
+	preflight bool
+}
+
+// swapObserver forwards the engine's events to the observer of the call
+// that runs now.
+type swapObserver struct {
+	mu  sync.Mutex
+	cur engine.Observer
+}
+
+func (s *swapObserver) set(o engine.Observer) {
+	s.mu.Lock()
+	s.cur = o
+	s.mu.Unlock()
+}
+
+func (s *swapObserver) Observe(e engine.Event) {
+	s.mu.Lock()
+	o := s.cur
+	s.mu.Unlock()
+	if o != nil {
+		o.Observe(e)
+	}
+}
+
+// NewEngineRunner returns a runner on cluster c with manifests from mfs.
+func NewEngineRunner(c *kube.Cluster, mfs fs.FS, lang string, images map[string]string) *EngineRunner {
+	return &EngineRunner{Cluster: c, Manifests: mfs, Lang: lang, Images: images, engines: map[string]*lessonEngine{}}
+}
+
+func (r *EngineRunner) engine(l *lesson.Lesson) *lessonEngine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if le, ok := r.engines[l.ID]; ok {
+		return le
+	}
+	obs := &swapObserver{}
+	le := &lessonEngine{obs: obs, eng: engine.New(r.Cluster, l, r.Manifests, engine.Options{Lang: r.Lang, Images: r.Images}, obs)}
+	r.engines[l.ID] = le
+	return le
+}
+
+// RunStep implements StepRunner.
+func (r *EngineRunner) RunStep(ctx context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult {
+	le := r.engine(l)
+	le.obs.set(obs)
+	defer le.obs.set(nil)
+	if !le.preflight {
+		for _, it := range le.eng.Preflight(ctx) {
+			if it.Status == engine.Failed {
+				s := l.Spec.Steps[i]
+				f := &step.Failure{Msg: it.Msg, Hint: it.Hint}
+				return engine.StepResult{ID: s.ID, Index: i, Status: engine.Failed,
+					Action: engine.ActionResult{Desc: it.Name, Status: engine.Failed, Failure: f}}
+			}
+		}
+		le.preflight = true
+	}
+	if catchUp && !comparesWithBefore(l.Spec.Steps[i]) {
+		if res := le.eng.CheckStep(ctx, i, verifyWait); res.Status == engine.Passed || ctx.Err() != nil {
+			return res
+		}
+	}
+	return le.eng.RunStep(ctx, i)
+}
+
+// comparesWithBefore reports whether a step has checks that compare with
+// the state before its action: only running the action can satisfy them.
+func comparesWithBefore(s lesson.Step) bool {
+	for _, c := range s.Checks {
+		chk, err := step.NewCheck(c)
+		if err != nil {
+			continue
+		}
+		if _, ok := chk.(step.Preparer); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Verify implements StepRunner.
+func (r *EngineRunner) Verify(ctx context.Context, l *lesson.Lesson, i int) engine.StepResult {
+	return r.engine(l).eng.CheckStep(ctx, i, verifyWait)
+}
+
+// Reset implements StepRunner.
+func (r *EngineRunner) Reset(_ context.Context, l *lesson.Lesson) *engine.Aftermath {
+	return r.engine(l).eng.Aftermath(step.M("TUIResetWhy"), false)
+}
+
+// Uncordon implements StepRunner: it undoes the cordons of every lesson
+// that ran here (nil when there were none).
+func (r *EngineRunner) Uncordon() *engine.Aftermath {
+	r.mu.Lock()
+	les := make([]*lessonEngine, 0, len(r.engines))
+	for _, le := range r.engines {
+		les = append(les, le)
+	}
+	r.mu.Unlock()
+	var out *engine.Aftermath
+	for _, le := range les {
+		if len(le.eng.Env().State.CordonedNodes()) == 0 {
+			continue
+		}
+		a := le.eng.Aftermath(step.M("AftermathInterrupted"), true)
+		if out == nil {
+			out = a
+		} else {
+			out.Uncordoned = append(out.Uncordoned, a.Uncordoned...)
+			out.StillCordoned = append(out.StillCordoned, a.StillCordoned...)
+			out.Errors = append(out.Errors, a.Errors...)
+		}
+	}
+	return out
+}
+
+// Preview implements StepRunner: the kinds and names of the objects an
+// apply step's manifests hold.
+func (r *EngineRunner) Preview(l *lesson.Lesson, i int) []string {
+	a := l.Spec.Steps[i].Action.Apply
+	if a == nil || r.Manifests == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range a.Files {
+		raw, err := fs.ReadFile(r.Manifests, f)
+		if err != nil {
+			continue
+		}
+		out = append(out, manifestObjects(raw)...)
+	}
+	return out
+}
+
+// manifestObjects lists "Kind name" of every document of a YAML file.
+func manifestObjects(raw []byte) []string {
+	var out []string
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	for {
+		var doc struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+		}
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			return out
+		}
+		if doc.Kind != "" {
+			out = append(out, doc.Kind+" "+doc.Metadata.Name)
+		}
+	}
+}
+
+// Live implements StepRunner.
+func (r *EngineRunner) Live(l *lesson.Lesson) *Live {
+	env := r.engine(l).eng.Env()
+	return &Live{
+		Client: r.Cluster.Client, Namespace: r.Cluster.Namespace, Selector: l.Spec.Selector,
+		Read: func(ctx context.Context, t lesson.SQLTarget, q string) (string, string, error) {
+			return step.ReadValue(ctx, env, t, q)
+		},
+	}
+}
