@@ -163,7 +163,16 @@ func Up(ctx context.Context, o Options) error {
 		{"pod networks", func() error {
 			return forEachNode(o.Workers, func(i int) error { return configureCNI(ctx, cs, l, i) })
 		}},
-		{"nodes Ready", func() error { return waitNodesReady(ctx, cs, o.Workers, startedAt) }},
+		// Asked as the learner's admin: it proves that identity is authorised
+		// too (its ClusterRoleBinding is in the RBAC cache), not only the
+		// bootstrap one.
+		{"nodes Ready", func() error {
+			admin, err := newClient(l)
+			if err != nil {
+				return err
+			}
+			return waitNodesReady(ctx, admin, o.Workers, startedAt)
+		}},
 	}
 	for _, st := range steps {
 		if err := r.step(st.name, st.fn); err != nil {
