@@ -13,7 +13,6 @@ import (
 
 	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/flow"
-	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
@@ -151,5 +150,140 @@ func TestStepViews(t *testing.T) {
 	}
 }
 
-var _ = lesson.Lesson{}
-var _ = strings.Contains
+
+// uncordonRunner counts Uncordon calls.
+type uncordonRunner struct {
+	fakeRunner
+	uncordons int
+}
+
+func (u *uncordonRunner) Uncordon() *engine.Aftermath {
+	u.uncordons++
+	return &engine.Aftermath{Uncordoned: []string{"lab-worker-2"}}
+}
+
+func TestQuitWhileBusyAsksThenCleansUp(t *testing.T) {
+	for _, how := range []string{"q then y", "ctrl+c twice", "sigterm"} {
+		t.Run(how, func(t *testing.T) {
+			r := &uncordonRunner{fakeRunner: fakeRunner{fail: -1}}
+			store := &memStore{m: map[string]progress.State{}}
+			m := New(Options{Lessons: loadFixture(t), Start: "demo", Lang: "en", Catalog: catalog(t), Width: 100, Height: 30,
+				Runner: r, Progress: store, Probe: reachable, Now: func() time.Time { return clock }})
+			run(t, m, m.Init())
+			send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+			send(t, m, press("enter")) // step 1 passes
+			m.lesson.next(flow.Run{})  // step 2 runs (its command is not run)
+			stepCtx := m.lesson.ctx
+			var quit bool
+			switch how {
+			case "q then y":
+				if send(t, m, press("q")) {
+					t.Fatal("q quit while a step runs")
+				}
+				if s := screen(m); !strings.Contains(s, "Stop it and quit?") {
+					t.Fatalf("no confirmation:\n%s", s)
+				}
+				quit = send(t, m, press("y"))
+			case "ctrl+c twice":
+				send(t, m, press("ctrl+c"))
+				quit = send(t, m, press("ctrl+c"))
+			case "sigterm":
+				quit = send(t, m, terminateMsg{})
+			}
+			if !quit {
+				t.Fatal("did not quit")
+			}
+			if r.uncordons != 1 {
+				t.Errorf("uncordon ran %d times, want 1", r.uncordons)
+			}
+			if stepCtx.Err() == nil {
+				t.Error("the lesson's context (step, streams) is not cancelled")
+			}
+			if got := store.m["demo"].Steps["apply-config"].Status; got != progress.Passed {
+				t.Errorf("saved step 1 = %q, want passed", got)
+			}
+		})
+	}
+}
+
+func TestQuitDeclinedKeepsRunning(t *testing.T) {
+	m := liveModel(t, &fakeRunner{fail: -1}, nil, "en", 100, 30)
+	m.lesson.next(flow.Run{})
+	send(t, m, press("q"))
+	send(t, m, press("n"))
+	if m.lesson.flow.Mode != flow.Busy || m.lesson.ctx.Err() != nil {
+		t.Errorf("mode %s after declining", m.lesson.flow.Mode)
+	}
+}
+
+func TestSkipCatchesUp(t *testing.T) {
+	r := &fakeRunner{fail: -1}
+	m := liveModel(t, r, nil, "en", 100, 30)
+	send(t, m, press("s"))
+	if s := screen(m); !strings.Contains(s, "Skip to a step") {
+		t.Fatalf("no chooser:\n%s", s)
+	}
+	send(t, m, press("down")) // step 3
+	send(t, m, press("enter"))
+	if fmt.Sprint(r.caught) != "[0 1]" {
+		t.Errorf("caught up on %v, want [0 1]", r.caught)
+	}
+	if m.lesson.flow.Current != 2 || m.lesson.flow.Mode != flow.Idle {
+		t.Errorf("at step %d (%s), want 2 idle", m.lesson.flow.Current, m.lesson.flow.Mode)
+	}
+}
+
+func TestResetAsksThenClears(t *testing.T) {
+	r := &fakeRunner{fail: -1}
+	store := &memStore{m: map[string]progress.State{}}
+	m := liveModel(t, r, store, "en", 100, 30)
+	send(t, m, press("enter"))
+	if _, ok := store.m["demo"]; !ok {
+		t.Fatal("progress not saved after a step")
+	}
+	send(t, m, press("R"))
+	if s := screen(m); !strings.Contains(s, "Reset this lesson?") {
+		t.Fatalf("no confirmation:\n%s", s)
+	}
+	send(t, m, press("y"))
+	if r.resets != 1 {
+		t.Errorf("reset ran %d times", r.resets)
+	}
+	if _, ok := store.m["demo"]; ok {
+		t.Error("progress not cleared")
+	}
+	if m.lesson.flow.Current != 0 {
+		t.Errorf("at step %d after reset", m.lesson.flow.Current)
+	}
+}
+
+func TestResumeSaysWhatChanged(t *testing.T) {
+	store := &memStore{m: map[string]progress.State{"demo": {Steps: map[string]progress.StepRecord{
+		"apply-config": {Status: progress.Passed}, "start-pods": {Status: progress.Passed}}}}}
+	r := &fakeRunner{fail: -1, verify: func(i int) engine.StepResult {
+		if i == 1 {
+			return engine.StepResult{Index: 1, Status: engine.Failed, Checks: []engine.CheckResult{{Desc: step.M("TUIRaw", "Text", "demo-0, demo-1, demo-2 Ready"), Status: engine.Failed,
+				Failure: &step.Failure{Msg: step.M("TUIRaw", "Text", "demo-2 is missing")}}}}
+		}
+		return engine.StepResult{Index: i, Status: engine.Passed}
+	}}
+	m := liveModel(t, r, store, "en", 120, 40)
+	if m.lesson.flow.Mode != flow.ResumePrompt || m.lesson.flow.Resume != 2 {
+		t.Fatalf("mode %s resume %d", m.lesson.flow.Mode, m.lesson.flow.Resume)
+	}
+	send(t, m, press("y"))
+	if m.lesson.flow.Current != 1 {
+		t.Errorf("resumed at step %d, want 2 (index 1)", m.lesson.flow.Current+1)
+	}
+	if s := screen(m); !strings.Contains(s, "no longer holds") || !strings.Contains(s, "demo-2 is missing") {
+		t.Errorf("the screen does not say what changed:\n%s", s)
+	}
+}
+
+func TestLanguageToggleDuringRun(t *testing.T) {
+	m := stepViews["running"](t, "en", 120, 40)
+	send(t, m, press("L"))
+	if s := screen(m); !strings.Contains(s, "待っているもの") {
+		t.Errorf("the running step is not shown in Japanese:\n%s", s)
+	}
+}

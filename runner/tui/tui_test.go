@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -161,6 +162,15 @@ func run(t *testing.T, m *Model, cmd tea.Cmd) (quit bool) {
 			}
 		}
 	default:
+		// tea.Sequence's message type is unexported: a []tea.Cmd.
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+			for i := 0; i < v.Len(); i++ {
+				if run(t, m, v.Index(i).Interface().(tea.Cmd)) {
+					return true
+				}
+			}
+			return false
+		}
 		return send(t, m, msg)
 	}
 	return quit
