@@ -23,9 +23,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/kubetutor/kubetutor/i18n"
 	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/manifests"
 	"github.com/kubetutor/kubetutor/runner/kube"
+	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
@@ -61,7 +63,12 @@ func TestMySQLLessonE2E(t *testing.T) {
 		t.Fatalf("load lesson: %v %v", err, probs)
 	}
 	// Progress goes to stdout as it happens, so CI logs show where a run is.
-	text := &Text{W: os.Stdout, Tr: tr(t), Progress: true}
+	cat, err := l10n.LoadCatalog(i18n.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ltr := cat.Translator(lang)
+	text := &Text{W: os.Stdout, Tr: ltr, Progress: true}
 	res := New(cluster, l, manifests.FS, Options{Lang: lang}, text).Run(ctx)
 
 	dir := os.Getenv("E2E_REPORT_DIR")
@@ -72,7 +79,7 @@ func TestMySQLLessonE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	if err := WriteJSON(&js, tr(t), res); err != nil {
+	if err := WriteJSON(&js, ltr, res); err != nil {
 		t.Fatal(err)
 	}
 	table := durationsTable(res)
