@@ -223,6 +223,16 @@ func (s *streams) logs(ctx context.Context, pod, container string) {
 	defer s.wg.Done()
 	tail := int64(5)
 	for {
+		if container == "" {
+			// Logs of a pod with several containers need a name: the
+			// default container (kubectl's annotation), else the first.
+			if p, err := s.live.Client.CoreV1().Pods(s.live.Namespace).Get(ctx, pod, metav1.GetOptions{}); err == nil {
+				container = p.Annotations["kubectl.kubernetes.io/default-container"]
+				if container == "" && len(p.Spec.Containers) > 0 {
+					container = p.Spec.Containers[0].Name
+				}
+			}
+		}
 		req := s.live.Client.CoreV1().Pods(s.live.Namespace).GetLogs(pod, &corev1.PodLogOptions{Container: container, Follow: true, TailLines: &tail})
 		rc, err := req.Stream(ctx)
 		if err == nil {

@@ -121,14 +121,7 @@ func (m *lessonModel) podsPane(w, h int) string {
 		lines = append(lines, st.Dim.Render(" "+tr.T("TUINoPods", nil)))
 		return fitBox(strings.Join(lines, "\n"), w, h)
 	}
-	nameW, nodeW, statusW := 4, 4, 6
-	for _, n := range m.podOrder {
-		r := m.podRows[n]
-		nameW = max(nameW, len(r.name))
-		nodeW = max(nodeW, len(r.node))
-		statusW = max(statusW, len(r.status))
-	}
-	statusW = min(statusW, 18)
+	nameW, nodeW, statusW := m.podColumns()
 	row := func(mark, name, ready, status, restarts, node, age string) string {
 		return fmt.Sprintf("%s%-*s %-5s %-*s %-8s %-*s %s", mark, nameW, name, ready, statusW, ansi.Truncate(status, statusW, "…"), restarts, nodeW, node, age)
 	}
@@ -148,6 +141,24 @@ func (m *lessonModel) podsPane(w, h int) string {
 		lines = append(lines, style.Render(row(mark, r.name, r.readyText, r.status, fmt.Sprint(r.restarts), node, age(now.Sub(r.created)))))
 	}
 	return fitBox(strings.Join(lines, "\n"), w, h)
+}
+
+// podColumns are the widths of the name, node and status columns.
+func (m *lessonModel) podColumns() (nameW, nodeW, statusW int) {
+	nameW, nodeW, statusW = 4, 6, 8
+	for _, n := range m.podOrder {
+		r := m.podRows[n]
+		nameW = max(nameW, len(r.name))
+		nodeW = max(nodeW, len(r.node))
+		statusW = max(statusW, len(r.status))
+	}
+	return nameW, nodeW, min(statusW, 18)
+}
+
+// podsWidth is the width the pods pane needs.
+func (m *lessonModel) podsWidth() int {
+	nameW, nodeW, statusW := m.podColumns()
+	return max(1+nameW+1+5+1+statusW+1+8+1+nodeW+1+4+1, 30)
 }
 
 // readPane draws which server answers the read service, one column per

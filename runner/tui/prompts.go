@@ -147,7 +147,7 @@ func (m *lessonModel) panes(w, h int) string {
 		draw func(w, h int) string
 		w    int
 	}
-	all := []pane{{name: m.c.tr.T("TUITabPods", nil), draw: m.podsPane, w: 62}}
+	all := []pane{{name: m.c.tr.T("TUITabPods", nil), draw: m.podsPane, w: m.podsWidth() + 1}}
 	if t, _ := readTarget(m.l); t != nil {
 		all = append(all, pane{name: m.c.tr.T("TUITabRead", nil), draw: m.readPane, w: 28})
 	}

@@ -150,7 +150,6 @@ func TestStepViews(t *testing.T) {
 	}
 }
 
-
 // uncordonRunner counts Uncordon calls.
 type uncordonRunner struct {
 	fakeRunner
