@@ -62,7 +62,13 @@ func (d *diagnoser) pod(ctx context.Context, p *corev1.Pod) []Msg {
 			reason = cs.State.Waiting.Reason
 			switch reason {
 			case "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName":
-				out = append(out, M("DiagImagePull", "Pod", p.Name, "Container", cs.Name, "Image", cs.Image, "Reason", reason, "Detail", oneLine(cs.State.Waiting.Message)))
+				// ErrImagePull and the back-off after it are one problem:
+				// keep the first diagnosis, whose message is the clearest.
+				key := fmt.Sprintf("%s/%s/pull/%s", p.UID, cs.Name, cs.Image)
+				if _, ok := d.seen[key]; !ok {
+					d.seen[key] = []Msg{M("DiagImagePull", "Pod", p.Name, "Container", cs.Name, "Image", cs.Image, "Reason", reason, "Detail", oneLine(cs.State.Waiting.Message))}
+				}
+				out = append(out, d.seen[key]...)
 				continue
 			case "CrashLoopBackOff", "CreateContainerError", "CreateContainerConfigError", "RunContainerError":
 				bad = true
