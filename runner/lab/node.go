@@ -19,6 +19,17 @@ const stdPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 func procEnv() []string { return []string{"PATH=" + stdPATH + ":" + os.Getenv("PATH")} }
 
+// deadProxy is handed to containerd as its HTTP(S) proxy: an image that is
+// not in the node (nothing can be pulled offline) then fails at once on
+// loopback ("proxyconnect … connection refused") instead of sending DNS
+// queries and connections for a registry out of the machine. Go's HTTP
+// client asks the proxy to resolve names, so no lookup happens either.
+var deadProxy = []string{
+	"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+	"http_proxy=http://127.0.0.1:9", "https_proxy=http://127.0.0.1:9",
+	"NO_PROXY=localhost,127.0.0.1", "no_proxy=localhost,127.0.0.1",
+}
+
 func containerdName(i int) string { return "containerd-" + NodeName(i) }
 func kubeletName(i int) string    { return "kubelet-" + NodeName(i) }
 
@@ -41,7 +52,7 @@ func startContainerd(ctx context.Context, p procs, i int, s imageSet) error {
 	if err := os.WriteFile(conf, []byte(renderContainerdConfig(l, i)), 0o644); err != nil {
 		return err
 	}
-	if _, err := p.start(containerdName(i), "containerd", []string{"--config", conf}, procEnv()); err != nil {
+	if _, err := p.start(containerdName(i), "containerd", []string{"--config", conf}, append(procEnv(), deadProxy...)); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, 30*time.Second, containerdName(i), func(ctx context.Context) error {
