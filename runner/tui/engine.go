@@ -38,7 +38,13 @@ type lessonEngine struct {
 	eng       *engine.Engine
 	obs       *swapObserver
 	preflight bool
+	// busy is held while a step runs, so Uncordon can wait for a
+	// cancelled step to unwind (a drain cordons before it evicts).
+	busy chan struct{}
 }
+
+// uncordonWait bounds how long Uncordon waits for a cancelled step.
+const uncordonWait = 30 * time.Second
 
 // swapObserver forwards the engine's events to the observer of the call
 // that runs now.
@@ -74,7 +80,7 @@ func (r *EngineRunner) engine(l *lesson.Lesson) *lessonEngine {
 		return le
 	}
 	obs := &swapObserver{}
-	le := &lessonEngine{obs: obs, eng: engine.New(r.Cluster, l, r.Manifests, engine.Options{Lang: r.Lang, Images: r.Images}, obs)}
+	le := &lessonEngine{obs: obs, busy: make(chan struct{}, 1), eng: engine.New(r.Cluster, l, r.Manifests, engine.Options{Lang: r.Lang, Images: r.Images}, obs)}
 	r.engines[l.ID] = le
 	return le
 }
@@ -82,6 +88,8 @@ func (r *EngineRunner) engine(l *lesson.Lesson) *lessonEngine {
 // RunStep implements StepRunner.
 func (r *EngineRunner) RunStep(ctx context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult {
 	le := r.engine(l)
+	le.busy <- struct{}{}
+	defer func() { <-le.busy }()
 	le.obs.set(obs)
 	defer le.obs.set(nil)
 	if !le.preflight {
@@ -129,7 +137,8 @@ func (r *EngineRunner) Reset(_ context.Context, l *lesson.Lesson) *engine.Afterm
 }
 
 // Uncordon implements StepRunner: it undoes the cordons of every lesson
-// that ran here (nil when there were none).
+// that ran here (nil when there were none), after waiting (briefly) for a
+// cancelled step to return.
 func (r *EngineRunner) Uncordon() *engine.Aftermath {
 	r.mu.Lock()
 	les := make([]*lessonEngine, 0, len(r.engines))
@@ -139,6 +148,11 @@ func (r *EngineRunner) Uncordon() *engine.Aftermath {
 	r.mu.Unlock()
 	var out *engine.Aftermath
 	for _, le := range les {
+		select {
+		case le.busy <- struct{}{}:
+			<-le.busy
+		case <-time.After(uncordonWait):
+		}
 		if len(le.eng.Env().State.CordonedNodes()) == 0 {
 			continue
 		}

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,7 +141,60 @@ func TestTUIE2E(t *testing.T) {
 	wait(s, time.Minute, "102 ok")
 	lap("probe restored, 102 back")
 
-	send(s, "q")
-	wait(s, time.Minute, "[exited] 0")
-	lap("quit")
+	// Delete mysql-2, then drain its node and send SIGTERM while the drain
+	// runs: the TUI cancels the step, uncordons and saves, like a
+	// confirmed quit.
+	send(s, "Enter")
+	wait(s, 5*time.Minute, "step 9/15", "Step 10/15")
+	lap("mysql-2 deleted and back")
+	send(s, "Enter")
+	wait(s, time.Minute, "⟳ Step 10/15")
+	cordoned := func() []string {
+		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range nodes.Items {
+			if n.Spec.Unschedulable {
+				out = append(out, n.Name)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(cordoned()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the drain step cordoned no node within a minute")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	locks, _ := filepath.Glob(filepath.Join(state, "kubetutor", "progress", "mysql", "*", ns+".json.lock"))
+	if len(locks) != 1 {
+		t.Fatalf("lock files %v", locks)
+	}
+	raw, err := os.ReadFile(locks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatalf("lock file %s: %q", locks[0], raw)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM %d: %v", pid, err)
+	}
+	wait(s, 2*time.Minute, "[exited] 0")
+	if c := cordoned(); len(c) > 0 {
+		t.Errorf("nodes left cordoned after SIGTERM: %v", c)
+	}
+	lap("SIGTERM during the drain, uncordoned")
+	files, _ := filepath.Glob(filepath.Join(state, "kubetutor", "progress", "mysql", "*", ns+".json"))
+	if len(files) != 1 {
+		t.Fatalf("progress files %v", files)
+	}
+	prog, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(prog), `"delete-pod"`) || strings.Contains(string(prog), `"drain-node"`) {
+		t.Errorf("progress after SIGTERM should hold delete-pod, not drain-node:\n%s", prog)
+	}
 }
