@@ -262,12 +262,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 				m.lesson.SetSize(m.c.width, m.c.height)
 			}
 			m.state = stateLesson
-			return tea.Batch(m.lesson.open(), m.lesson.renderCmd())
+			return tea.Batch(m.lesson.open(), m.lesson.renderCmd(), m.lesson.startLive())
 		}
 		m.list.update(msg)
 		return nil
 	case stateLesson:
 		if key.Matches(msg, k.Back) && !m.lesson.modal() && (m.lesson.flow.Mode != flow.Summary || m.lesson.summaryClosed) {
+			m.lesson.stopLive() // a running step goes on; the panes stop
 			m.state = stateList
 			return nil
 		}

@@ -211,6 +211,8 @@ func (m *lessonModel) readPane(w, h int) string {
 	if n := len(m.reads); n > 0 {
 		last := m.reads[n-1]
 		switch {
+		case last.err != nil && strings.Contains(last.err.Error(), "no ready endpoint"):
+			lines = append(lines, st.StatusWarn.Render(ansi.Truncate("✗ "+tr.T("TUIReadNoEndpoint", map[string]any{"Service": target.Service}), w, "…")))
 		case last.err != nil:
 			lines = append(lines, st.StatusWarn.Render(ansi.Truncate("✗ "+oneLine(last.err.Error()), w, "…")))
 		default:

@@ -107,17 +107,35 @@ func (m *lessonModel) opened(msg progressLoadedMsg) tea.Cmd {
 	}
 	m.flow, _ = flow.Next(m.flow, flow.Opened{Steps: len(m.l.Spec.Steps), Live: true, Stored: m.stored(msg.st)})
 	m.resumeAt = msg.st
-	cmds := []tea.Cmd{m.previewCmd()}
-	if live := m.runner.Live(m.l); live != nil && live.Client != nil {
-		m.liveGen++
-		ctx, cancel := context.WithCancel(m.ctx)
-		m.liveCancel = cancel
-		target, query := readTarget(m.l)
-		m.streams = startStreams(ctx, live, m.liveGen, target, query)
-		m.followTarget()
-		cmds = append(cmds, m.streams.wait(), tick())
+	return tea.Batch(m.previewCmd(), m.startLive())
+}
+
+// startLive starts the live panes' streams (once the lesson is live and
+// shown); stopLive stops them when the lesson is left.
+func (m *lessonModel) startLive() tea.Cmd {
+	if m.streams != nil || !m.live() || m.ctx.Err() != nil {
+		return nil
 	}
-	return tea.Batch(cmds...)
+	live := m.runner.Live(m.l)
+	if live == nil || live.Client == nil {
+		return nil
+	}
+	m.liveGen++
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.liveCancel = cancel
+	target, query := readTarget(m.l)
+	m.streams = startStreams(ctx, live, m.liveGen, target, query)
+	m.logPod, m.logs = "", nil
+	m.followTarget()
+	return tea.Batch(m.streams.wait(), tick())
+}
+
+func (m *lessonModel) stopLive() {
+	if m.liveCancel != nil {
+		m.liveCancel()
+	}
+	m.streams, m.liveCancel = nil, nil
+	m.liveGen++ // messages still queued from the old streams are dropped
 }
 
 func tick() tea.Cmd { return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) }) }
