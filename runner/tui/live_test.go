@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,5 +57,37 @@ func TestStreamsStopWithTheirContext(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("streams did not stop after cancel")
 		}
+	}
+}
+
+func TestPodRow(t *testing.T) {
+	now := metav1.NewTime(clock)
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want string // ready status restarts
+	}{
+		{"init 1 of 2", pod("p", "n", "Pending", false, 1, 0), "0/2 Init:1/2 0"},
+		{"running, not ready", pod("p", "n", "Running", false, 2, 0), "0/2 Running 0"},
+		{"ready", pod("p", "n", "Running", true, 2, 0), "2/2 Running 0"},
+		{"terminating", func() *corev1.Pod { p := pod("p", "n", "Running", true, 2, 0); p.DeletionTimestamp = &now; return p }(), "2/2 Terminating 0"},
+		{"crash loop", func() *corev1.Pod {
+			p := pod("p", "n", "Running", false, 2, 0)
+			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+			p.Status.ContainerStatuses[0].RestartCount = 4
+			return p
+		}(), "0/2 CrashLoopBackOff 4"},
+		{"init failed", func() *corev1.Pod {
+			p := pod("p", "n", "Pending", false, 0, 0)
+			p.Status.InitContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error"}}
+			return p
+		}(), "0/2 Init:Error 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newPodRow(tc.pod)
+			if got := fmt.Sprintf("%s %s %d", r.readyText, r.status, r.restarts); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -182,7 +182,12 @@ func (m *lessonModel) panes(w, h int) string {
 		}
 	}
 	head := strings.Join(tabs, " ") + m.c.styles.Dim.Render("  Tab ⇄")
-	return head + "\n" + all[cur].draw(w, h-1)
+	// The tab names the pane: drop the pane's own title line.
+	body := strings.SplitN(all[cur].draw(w, h), "\n", 2)
+	if len(body) < 2 {
+		return head
+	}
+	return head + "\n" + body[1]
 }
 
 // stepPanel says what the current step does or did: what it will do (before
