@@ -45,7 +45,7 @@ func TestCheckTimeoutNamesLastMismatch(t *testing.T) {
 		t.Fatalf("last mismatch = %v, want mysql-2 with 1/2 containers ready", f.Msg)
 	}
 	text := f.Msg.Text(translator(t))
-	if want := "mysql-2: 1/2 containers ready (mysql: running, not ready)"; text != want {
+	if want := "mysql-2: 1/2 containers ready (mysql: Running)"; text != want {
 		t.Fatalf("message %q, want %q", text, want)
 	}
 	if strings.Contains(f.Error(), "deadline exceeded") {

@@ -69,16 +69,18 @@ func podState(name string, p *corev1.Pod) Msg {
 	return M("StatePodNotReady", "Pod", name, "Ready", fmt.Sprintf("%d/%d", ready, total), "Detail", strings.Join(waiting, ", "))
 }
 
+// containerState names a container's state in Kubernetes' words (reasons
+// such as PodInitializing or CrashLoopBackOff are not translated anywhere).
 func containerState(cs corev1.ContainerStatus) string {
 	switch {
 	case cs.State.Waiting != nil:
 		return cs.State.Waiting.Reason
 	case cs.State.Terminated != nil:
 		return fmt.Sprintf("%s (exit %d)", cs.State.Terminated.Reason, cs.State.Terminated.ExitCode)
-	case cs.State.Running != nil && !cs.Ready:
-		return "running, not ready"
 	case cs.State.Running != nil:
-		return "running"
+		// Kubernetes' own word, as kubectl shows it: the message around
+		// it says, translated, how many containers are ready.
+		return "Running"
 	}
-	return "unknown"
+	return "Unknown"
 }
