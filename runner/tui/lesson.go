@@ -296,10 +296,10 @@ func (m *lessonModel) update(msg tea.Msg) tea.Cmd {
 	case liveClosedMsg:
 		return nil
 	case tickMsg:
-		if m.streams == nil || m.ctx.Err() != nil {
+		if m.streams == nil || m.ctx.Err() != nil || msg.gen != m.liveGen {
 			return nil
 		}
-		return tick()
+		return tick(m.liveGen)
 	case terminateMsg:
 		return m.next(flow.Terminate{})
 	case tea.MouseWheelMsg:

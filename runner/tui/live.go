@@ -55,7 +55,8 @@ type (
 		gen int
 		msg tea.Msg
 	}
-	tickMsg time.Time
+	// tickMsg redraws the panes' ages once a second while streams run.
+	tickMsg struct{ gen int }
 )
 
 // streams runs the watches of one lesson until its context ends. Logs

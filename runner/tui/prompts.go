@@ -219,11 +219,11 @@ func (m *lessonModel) stepPanel(w int) []string {
 	switch m.flow.Mode {
 	case flow.ResumePrompt:
 		i := m.flow.Resume
-		title := m.stepTitle(i)
+		ask := tr.T("TUIResumeAsk", map[string]any{"N": i + 1, "Total": total, "Title": m.stepTitle(i)})
 		if i >= total {
-			title = tr.T("TUISummaryTitle", nil)
+			ask = tr.T("TUIResumeDone", nil)
 		}
-		out = append(out, st.Prompt.Render(fit(" ? "+tr.T("TUIResumeAsk", map[string]any{"N": i + 1, "Total": total, "Title": title}))))
+		out = append(out, st.Prompt.Render(fit(" ? "+ask)))
 		out = append(out, wrap(tr.T("TUIResumeExplain", map[string]any{"Done": i}), st.Dim)...)
 		out = append(out, st.Prompt.Render(fit("   "+tr.T("TUIResumeKeys", nil))))
 		return out

@@ -127,7 +127,7 @@ func (m *lessonModel) startLive() tea.Cmd {
 	m.streams = startStreams(ctx, live, m.liveGen, target, query)
 	m.logPod, m.logs = "", nil
 	m.followTarget()
-	return tea.Batch(m.streams.wait(), tick())
+	return tea.Batch(m.streams.wait(), tick(m.liveGen))
 }
 
 func (m *lessonModel) stopLive() {
@@ -138,7 +138,9 @@ func (m *lessonModel) stopLive() {
 	m.liveGen++ // messages still queued from the old streams are dropped
 }
 
-func tick() tea.Cmd { return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) }) }
+func tick(gen int) tea.Cmd {
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{gen: gen} })
+}
 
 func (m *lessonModel) previewCmd() tea.Cmd {
 	runner, l := m.runner, m.l

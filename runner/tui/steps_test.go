@@ -286,3 +286,18 @@ func TestLanguageToggleDuringRun(t *testing.T) {
 		t.Errorf("the running step is not shown in Japanese:\n%s", s)
 	}
 }
+
+func TestResumeWhenEverythingWasDone(t *testing.T) {
+	steps := map[string]progress.StepRecord{}
+	for _, id := range []string{"apply-config", "start-pods", "scale"} {
+		steps[id] = progress.StepRecord{Status: progress.Passed, DurationMS: 3000}
+	}
+	m := liveModel(t, &fakeRunner{fail: -1}, &memStore{m: map[string]progress.State{"demo": {Steps: steps}}}, "en", 100, 30)
+	if s := screen(m); !strings.Contains(s, "Every step was done last time") {
+		t.Fatalf("no resume prompt:\n%s", s)
+	}
+	send(t, m, press("enter"))
+	if s := screen(m); m.lesson.flow.Mode != flow.Summary || !strings.Contains(s, "Total: 9.0s") {
+		t.Errorf("mode %s; summary:\n%s", m.lesson.flow.Mode, s)
+	}
+}
