@@ -94,19 +94,8 @@ func (c *ValuesSeen) round(ctx context.Context, env *Env) (map[string]int, error
 }
 
 func (c *ValuesSeen) read(ctx context.Context, env *Env) (string, error) {
-	conn, err := dialSQL(ctx, env, c.SQLTarget)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_, rows, err := conn.queryRows(ctx, c.Query)
-	if err != nil {
-		return "", err
-	}
-	if len(rows) == 0 || len(rows[0]) == 0 {
-		return "", nil
-	}
-	return rows[0][0], nil
+	_, v, err := ReadValue(ctx, env, c.SQLTarget, c.Query)
+	return v, err
 }
 
 func (c *ValuesSeen) compare(seen map[string]int) (missing, unwanted []string) {
