@@ -3,6 +3,8 @@ package tui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -300,4 +302,28 @@ func TestResumeWhenEverythingWasDone(t *testing.T) {
 	if s := screen(m); m.lesson.flow.Mode != flow.Summary || !strings.Contains(s, "Total: 9.0s") {
 		t.Errorf("mode %s; summary:\n%s", m.lesson.flow.Mode, s)
 	}
+}
+
+func TestResizeWhileRunning(t *testing.T) {
+	m := stepViews["running"](t, "ja", 120, 40)
+	for _, sz := range [][2]int{{80, 24}, {60, 16}, {200, 50}, {120, 40}} {
+		send(t, m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+		s := screen(m)
+		checkScreen(t, s, sz[0], sz[1])
+		if sz[1] >= 20 && !strings.Contains(s, "demo-1") {
+			t.Errorf("%dx%d: the running step is not shown:\n%s", sz[0], sz[1], s)
+		}
+	}
+	if got, want := screen(m), readGolden(t, "TestStepViews", "running/ja_120x40"); got != want {
+		t.Errorf("back at 120x40 the screen differs from the golden file:\n%s", got)
+	}
+}
+
+func readGolden(t *testing.T, test, name string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", test, name+".golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
