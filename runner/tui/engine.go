@@ -17,9 +17,14 @@ import (
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
-// verifyWait bounds each check when finished steps are re-checked or a
-// step is caught up on: a check that held a moment ago answers at once.
+// verifyWait bounds each check when finished steps are re-checked: a
+// check that held a moment ago answers at once; a read over a window
+// (valuesSeen) needs its window.
 const verifyWait = 20 * time.Second
+
+// catchUpWait bounds each check of a step caught up on before its action
+// runs instead: most steps skipped to were never run, so do not wait.
+const catchUpWait = 5 * time.Second
 
 // EngineRunner is the StepRunner of a real cluster: one runner/engine
 // Engine per lesson, preflight (which creates the namespace) before the
@@ -104,7 +109,7 @@ func (r *EngineRunner) RunStep(ctx context.Context, l *lesson.Lesson, i int, cat
 		le.preflight = true
 	}
 	if catchUp && !comparesWithBefore(l.Spec.Steps[i]) {
-		if res := le.eng.CheckStep(ctx, i, verifyWait); res.Status == engine.Passed || ctx.Err() != nil {
+		if res := le.eng.CheckStep(ctx, i, catchUpWait); res.Status == engine.Passed || ctx.Err() != nil {
 			return res
 		}
 	}
