@@ -232,10 +232,8 @@ func (e *e2e) deployEcho(ctx context.Context) {
 	// failed: count <= INT_MAX" when a client (a TCP probe) closes early.
 	spec := podSpec("echo logs-marker-$HOSTNAME; while :; do echo hello from $HOSTNAME | ncat -l -p 8080 --send-only -w 5 2>/dev/null; done")
 	spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}
-	spec.Containers[0].ReadinessProbe = &corev1.Probe{
-		ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}},
-		PeriodSeconds: 1,
-	}
+	// No TCP readiness probe: its connections would keep the one-at-a-time
+	// server busy; the checks below retry until it answers.
 	sts := &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
 		Spec: appsv1.StatefulSetSpec{
@@ -284,50 +282,61 @@ func (e *e2e) logs(ctx context.Context, t *testing.T) {
 }
 
 func (e *e2e) portForward(ctx context.Context, t *testing.T) {
+	// A refused connection inside the pod ends a whole forwarder ("lost
+	// connection to pod"), and the echo server takes one connection at a
+	// time: each attempt gets a forwarder of its own.
+	var last string
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		got, err := e.forwardOnce(ctx, "web-1", 8080)
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		last = got
+		return strings.Contains(got, "hello from web-1"), nil
+	})
+	if err != nil {
+		t.Fatalf("through port-forward to web-1:8080: want hello from web-1, last got %q", last)
+	}
+}
+
+// forwardOnce forwards a free local port to the pod's port, as kubectl
+// port-forward does, and returns what one connection through it reads.
+func (e *e2e) forwardOnce(ctx context.Context, pod string, port int) (string, error) {
 	transport, upgrader, err := spdy.RoundTripperFor(e.cfg)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	url := e.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(e.ns).Name("web-1").SubResource("portforward").URL()
+	url := e.cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(e.ns).Name(pod).SubResource("portforward").URL()
 	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, url)
 	stop, ready := make(chan struct{}), make(chan struct{})
 	defer close(stop)
 	var out, errOut bytes.Buffer
-	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:8080"}, stop, ready, &out, &errOut)
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, &out, &errOut)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	go func() {
-		if err := fw.ForwardPorts(); err != nil {
-			t.Logf("port-forward ended: %v", err)
-		}
-	}()
+	done := make(chan error, 1)
+	go func() { done <- fw.ForwardPorts() }()
 	select {
 	case <-ready:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("port-forward not ready: %s", errOut.String())
+	case err := <-done:
+		return "", fmt.Errorf("port-forward ended: %v %s", err, errOut.String())
+	case <-time.After(10 * time.Second):
+		return "", fmt.Errorf("port-forward not ready: %s", errOut.String())
 	}
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) != 1 {
-		t.Fatalf("ports %v: %v", ports, err)
+		return "", fmt.Errorf("ports %v: %v", ports, err)
 	}
-	// The echo server takes one connection at a time: retry briefly.
-	var got string
-	_ = wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, 20*time.Second, true, func(ctx context.Context) (bool, error) {
-		conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local), 5*time.Second)
-		if err != nil {
-			got = err.Error()
-			return false, nil
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		b, _ := io.ReadAll(conn)
-		got = string(b)
-		return strings.Contains(got, "hello from web-1"), nil
-	})
-	if !strings.Contains(got, "hello from web-1") {
-		t.Fatalf("through port-forward got %q, want hello from web-1 (%s)", got, errOut.String())
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0].Local), 5*time.Second)
+	if err != nil {
+		return "", err
 	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	b, _ := io.ReadAll(conn)
+	return string(b), nil
 }
 
 func (e *e2e) pvc(ctx context.Context, t *testing.T) {
