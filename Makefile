@@ -48,13 +48,15 @@ bench: ## benchmarks (watch-based checks vs polling, rendering)
 
 # e2e brings the offline lab up unless it is already running, runs every
 # test behind the e2e build tag against it, and stops the lab again if this
-# target started it. A missing cluster fails the e2e tests; they never skip.
+# target started it (a `lab down` that leaves anything behind fails too).
+# `lab up --replace` first stops a lab another clone left running. A missing
+# cluster fails the e2e tests; they never skip.
 # Packages run one at a time (-p 1): a drain evicts every pod of a node, so
 # two e2e tests sharing the lab must not overlap.
 e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	@started=""; \
-	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up; started=1; fi; \
-	trap 'if [ -n "$$started" ]; then ./$(BIN) lab down; fi' EXIT; \
+	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
+	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
 	KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
 		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run 'E2E' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
 
