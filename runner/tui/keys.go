@@ -30,7 +30,7 @@ func newKeyMap(tr *l10n.Translator) keyMap {
 		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("End/G", t("KeyBottom"))),
 		NextSection: key.NewBinding(key.WithKeys("right", "n"), key.WithHelp("→/n", t("KeyNextSection"))),
 		PrevSection: key.NewBinding(key.WithKeys("left", "p"), key.WithHelp("←/p", t("KeyPrevSection"))),
-		Run:         key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("Enter/Space", t("KeyRun"))),
+		Run:         key.NewBinding(key.WithKeys("enter", "space"), key.WithHelp("Enter", t("KeyRun"))),
 		Open:        key.NewBinding(key.WithKeys("enter", "space", "right"), key.WithHelp("Enter", t("KeyOpen"))),
 		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("Esc", t("KeyBack"))),
 		Lang:        key.NewBinding(key.WithKeys("L"), key.WithHelp("L", t("KeyLang"))),
@@ -47,10 +47,17 @@ func newKeyMap(tr *l10n.Translator) keyMap {
 	}
 }
 
-// lessonKeys is the help.KeyMap of the lesson view.
-type lessonKeys struct{ k *keyMap }
+// lessonKeys is the help.KeyMap of the lesson view; live adds the keys
+// that act on the cluster.
+type lessonKeys struct {
+	k    *keyMap
+	live bool
+}
 
 func (h lessonKeys) ShortHelp() []key.Binding {
+	if h.live {
+		return []key.Binding{h.k.Sections, h.k.Run, h.k.Skip, h.k.Lang, h.k.Help, h.k.Quit}
+	}
 	return []key.Binding{h.k.Sections, h.k.Run, h.k.Lang, h.k.Help, h.k.Quit}
 }
 

@@ -296,7 +296,7 @@ func (m *Model) Render() string {
 	var km help.KeyMap
 	switch m.state {
 	case stateLesson:
-		body, km = m.lesson.View(), lessonKeys{&m.c.keys}
+		body, km = m.lesson.View(), lessonKeys{k: &m.c.keys, live: m.lesson.live()}
 	default:
 		body, km = m.list.View(), listKeys{&m.c.keys}
 	}

@@ -170,7 +170,7 @@ func (m *lessonModel) readPane(w, h int) string {
 		return ""
 	}
 	now := m.c.now()
-	lines := []string{st.PaneTitle.Render(ansi.Truncate(tr.T("TUIPaneRead", map[string]any{"Service": target.Service, "Query": query}), w, "…"))}
+	lines := []string{st.PaneTitle.Render(ansi.Truncate(tr.T("TUIPaneRead", map[string]any{"Service": target.Service, "Query": strings.TrimPrefix(query, "SELECT ")}), w, "…"))}
 	lastSeen := map[string]time.Time{}
 	for _, r := range m.reads {
 		if r.err == nil && r.value != "" {
