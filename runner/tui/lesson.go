@@ -57,6 +57,7 @@ type lessonModel struct {
 	resumeAt   progress.State
 	changed    string // what re-checking found changed
 	opening    bool   // progress is being loaded
+	locked     string // why steps stay locked: another kubetutor holds the lesson
 	quitting   bool
 	// Skip chooser and summary.
 	choosing      bool
@@ -362,6 +363,10 @@ func (m *lessonModel) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 // cannot.
 func (m *lessonModel) run() tea.Cmd {
 	tr := m.c.tr
+	if m.locked != "" {
+		m.setNotice(m.locked)
+		return nil
+	}
 	if m.runner == nil || m.flow.Mode == flow.Reading {
 		m.setNotice(tr.T("TUINotAvailable", nil))
 		return nil

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -104,6 +105,10 @@ func (m *lessonModel) stored(st progress.State) []flow.Status {
 func (m *lessonModel) opened(msg progressLoadedMsg) tea.Cmd {
 	if msg.err != nil {
 		m.setNotice(msg.err.Error())
+		if errors.Is(msg.err, progress.ErrLocked) {
+			m.locked = msg.err.Error() // another kubetutor runs this lesson here: read only
+			return nil
+		}
 	}
 	m.flow, _ = flow.Next(m.flow, flow.Opened{Steps: len(m.l.Spec.Steps), Live: true, Stored: m.stored(msg.st)})
 	m.resumeAt = msg.st

@@ -327,3 +327,28 @@ func readGolden(t *testing.T, test, name string) string {
 	}
 	return string(raw)
 }
+
+// lockedStore is the store of a lesson another kubetutor holds.
+type lockedStore struct{ memStore }
+
+func (lockedStore) Load(string) (progress.State, error) {
+	return progress.State{}, &progress.LockError{Path: "/state/demo.json.lock", PID: 4242}
+}
+
+func TestLockedLessonStaysReadOnly(t *testing.T) {
+	m := New(Options{Lessons: loadFixture(t), Start: "demo", Lang: "en", Catalog: catalog(t), Width: 100, Height: 30,
+		Runner: &fakeRunner{fail: -1}, Progress: &lockedStore{}, Probe: reachable, Now: func() time.Time { return clock }})
+	run(t, m, m.Init())
+	send(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	if m.lesson.flow.Mode != flow.Reading {
+		t.Errorf("mode %s, want reading", m.lesson.flow.Mode)
+	}
+	if s := screen(m); !strings.Contains(s, "pid 4242") {
+		t.Errorf("the lock is not explained:\n%s", s)
+	}
+	send(t, m, press("right"))
+	send(t, m, press("enter"))
+	if s := screen(m); !strings.Contains(s, "pid 4242") {
+		t.Errorf("enter does not say why the step cannot run:\n%s", s)
+	}
+}
