@@ -265,6 +265,9 @@ func (m *lessonModel) stepPanel(w int) []string {
 		}
 		return out
 	}
+	if lk := m.lockedOnPage(); lk > i {
+		out = append(out, st.StepLocked.Render(fit(" · "+tr.T("TUILockedHere", map[string]any{"N": lk + 1, "Current": i + 1}))))
+	}
 	out = append(out, head("▶", i, st.StepCurrent, tr.T("TUIPressEnter", nil)))
 	s := m.l.Spec.Steps[i]
 	does := render.DescribeAction(tr, s.Action)
@@ -320,4 +323,20 @@ func shortSecs(d time.Duration) string {
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	}
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// lockedOnPage is the first step of the page shown when it is still
+// locked (after the current step), else -1.
+func (m *lessonModel) lockedOnPage() int {
+	if m.page == 0 || m.page > len(m.doc().Sections) {
+		return -1
+	}
+	for _, ref := range m.doc().Sections[m.page-1].Steps {
+		for i, s := range m.l.Spec.Steps {
+			if s.ID == ref.ID && i < len(m.flow.Steps) && m.flow.Steps[i] == flow.Locked {
+				return i
+			}
+		}
+	}
+	return -1
 }

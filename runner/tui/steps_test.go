@@ -88,6 +88,7 @@ var stepViews = map[string]func(t *testing.T, lang string, w, h int) *Model{
 	"locked": func(t *testing.T, lang string, w, h int) *Model {
 		m := liveModel(t, &fakeRunner{fail: -1, preview: []string{"ConfigMap demo"}}, nil, lang, w, h)
 		send(t, m, press("right"))
+		send(t, m, press("right")) // the Scale page: step 3 is locked
 		return m
 	},
 	"running": func(t *testing.T, lang string, w, h int) *Model {
