@@ -353,3 +353,22 @@ func TestLockedLessonStaysReadOnly(t *testing.T) {
 		t.Errorf("enter does not say why the step cannot run:\n%s", s)
 	}
 }
+
+func TestPaneKeys(t *testing.T) {
+	m := stepViews["running"](t, "en", 80, 24)
+	if s := screen(m); !strings.Contains(s, "[pods]") || !strings.Contains(s, "demo-2") {
+		t.Fatalf("pods pane not first:\n%s", s)
+	}
+	send(t, m, press("tab"))
+	if s := screen(m); !strings.Contains(s, "[server-id]") || !strings.Contains(s, "100 ok") {
+		t.Errorf("tab did not show the server-id pane:\n%s", s)
+	}
+	send(t, m, press("tab"))
+	if s := screen(m); !strings.Contains(s, "[events/logs]") {
+		t.Errorf("tab did not show the events pane:\n%s", s)
+	}
+	send(t, m, press("v"))
+	if s := screen(m); strings.Contains(s, "[events/logs]") || !strings.Contains(s, "Waiting for") {
+		t.Errorf("v did not hide the panes (keeping the step):\n%s", s)
+	}
+}
