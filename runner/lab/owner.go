@@ -20,7 +20,8 @@ func claimMachine(ctx context.Context, o Options) error {
 	b, err := os.ReadFile(ownerFile)
 	if err == nil {
 		other := strings.TrimSpace(string(b))
-		if other != o.StateDir && labRunning(other) {
+		switch {
+		case other != o.StateDir && labRunning(other):
 			if !o.Replace {
 				return fmt.Errorf("another lab is running on this machine from %s: stop it first with `kubetutor lab down --state-dir %s`, run lab up with --replace, or use that one with KUBECONFIG=%s/kubeconfig", other, other, other)
 			}
@@ -30,6 +31,25 @@ func claimMachine(ctx context.Context, o Options) error {
 			if err := Down(ctx, prev, true); err != nil {
 				return fmt.Errorf("stop the lab of %s: %w", other, err)
 			}
+		case other != o.StateDir:
+			// Its processes were killed, not stopped (a session that ended,
+			// a CI runner): its mounts, cgroups and network are still here.
+			fmt.Fprintf(o.Out, "Cleaning up after the lab of %s, which was killed rather than stopped\n", other)
+			prev := o
+			prev.StateDir, prev.Replace = other, false
+			if err := Down(ctx, prev, true); err != nil {
+				fmt.Fprintf(o.Out, "  (not everything could be removed: %v)\n", err)
+			}
+		}
+	}
+	if !labRunning(o.StateDir) {
+		// With no lab running, any lab-brN is stale: it keeps the pod CIDR of
+		// the lab that made it, which the next controller-manager may give
+		// to another node, and the CNI bridge plugin then refuses the node's
+		// pods ("already has an IP address different from …"). CNI makes
+		// the bridges again with the right addresses.
+		for _, br := range labBridges() {
+			_ = run(ctx, "ip", []string{"link", "del", br})
 		}
 	}
 	return os.WriteFile(ownerFile, []byte(o.StateDir+"\n"), 0o644)
