@@ -85,6 +85,7 @@ func Down(ctx context.Context, o Options, keep bool) error {
 		}
 		var es []error
 		es = append(es, unmountUnder(l.dir))
+		removeOrphanNetns()
 		for i := 1; i <= rec.Workers; i++ {
 			es = append(es, removeCgroupRoot(NodeName(i)))
 		}
@@ -191,6 +192,34 @@ func removeNetns(inodes map[uint64]bool) {
 	for _, path := range m {
 		var st syscall.Stat_t
 		if syscall.Stat(path, &st) != nil || !inodes[st.Ino] {
+			continue
+		}
+		_ = syscall.Unmount(path, syscall.MNT_DETACH)
+		_ = os.Remove(path)
+	}
+}
+
+// removeOrphanNetns removes the pinned pod network namespaces
+// (/run/netns/cni-*) that no process is in any more. A live pod sandbox
+// always has its pause process inside its namespace, so an empty one is
+// orphaned: left by a lab whose processes were killed (an ended session, a
+// CI runner) rather than stopped.
+func removeOrphanNetns() {
+	m, _ := filepath.Glob("/run/netns/cni-*")
+	if len(m) == 0 {
+		return
+	}
+	used := map[uint64]bool{}
+	procsNS, _ := filepath.Glob("/proc/[0-9]*/ns/net")
+	for _, p := range procsNS {
+		var st syscall.Stat_t
+		if syscall.Stat(p, &st) == nil {
+			used[st.Ino] = true
+		}
+	}
+	for _, path := range m {
+		var st syscall.Stat_t
+		if syscall.Stat(path, &st) != nil || used[st.Ino] {
 			continue
 		}
 		_ = syscall.Unmount(path, syscall.MNT_DETACH)

@@ -51,6 +51,7 @@ func claimMachine(ctx context.Context, o Options) error {
 		for _, br := range labBridges() {
 			_ = run(ctx, "ip", []string{"link", "del", br})
 		}
+		removeOrphanNetns()
 	}
 	return os.WriteFile(ownerFile, []byte(o.StateDir+"\n"), 0o644)
 }
