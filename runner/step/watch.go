@@ -134,80 +134,53 @@ func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}) error {
 	return nil
 }
 
-// podsLister lists and watches the pods of the lesson's namespace.
-func (e *Env) podsLister() lister {
-	pods := e.Cluster.Client.CoreV1().Pods(e.Namespace())
+// listWatcher is what a typed client-go client of one kind offers.
+type listWatcher[L runtime.Object] interface {
+	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// typedLister adapts a typed client (pods, claims, nodes, slices) to a
+// lister: its list's items become runtime.Objects.
+func typedLister[L runtime.Object](c listWatcher[L]) lister {
 	return lister{
 		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-			l, err := pods.List(ctx, o)
+			l, err := c.List(ctx, o)
 			if err != nil {
 				return nil, "", err
 			}
-			out := make([]runtime.Object, len(l.Items))
-			for i := range l.Items {
-				out[i] = &l.Items[i]
+			items, err := meta.ExtractList(l)
+			if err != nil {
+				return nil, "", err
 			}
-			return out, l.ResourceVersion, nil
+			rv := ""
+			if lm, err := meta.ListAccessor(l); err == nil {
+				rv = lm.GetResourceVersion()
+			}
+			return items, rv, nil
 		},
-		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return pods.Watch(ctx, o) },
+		watch: c.Watch,
 	}
+}
+
+// podsLister lists and watches the pods of the lesson's namespace.
+func (e *Env) podsLister() lister {
+	return typedLister(e.Cluster.Client.CoreV1().Pods(e.Namespace()))
 }
 
 // pvcsLister lists and watches the claims of the lesson's namespace.
 func (e *Env) pvcsLister() lister {
-	pvcs := e.Cluster.Client.CoreV1().PersistentVolumeClaims(e.Namespace())
-	return lister{
-		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-			l, err := pvcs.List(ctx, o)
-			if err != nil {
-				return nil, "", err
-			}
-			out := make([]runtime.Object, len(l.Items))
-			for i := range l.Items {
-				out[i] = &l.Items[i]
-			}
-			return out, l.ResourceVersion, nil
-		},
-		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return pvcs.Watch(ctx, o) },
-	}
+	return typedLister(e.Cluster.Client.CoreV1().PersistentVolumeClaims(e.Namespace()))
 }
 
 // nodesLister lists and watches nodes.
 func (e *Env) nodesLister() lister {
-	nodes := e.Cluster.Client.CoreV1().Nodes()
-	return lister{
-		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-			l, err := nodes.List(ctx, o)
-			if err != nil {
-				return nil, "", err
-			}
-			out := make([]runtime.Object, len(l.Items))
-			for i := range l.Items {
-				out[i] = &l.Items[i]
-			}
-			return out, l.ResourceVersion, nil
-		},
-		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return nodes.Watch(ctx, o) },
-	}
+	return typedLister(e.Cluster.Client.CoreV1().Nodes())
 }
 
 // endpointSlicesLister lists and watches the EndpointSlices of a service.
 func (e *Env) endpointSlicesLister() lister {
-	es := e.Cluster.Client.DiscoveryV1().EndpointSlices(e.Namespace())
-	return lister{
-		list: func(ctx context.Context, o metav1.ListOptions) ([]runtime.Object, string, error) {
-			l, err := es.List(ctx, o)
-			if err != nil {
-				return nil, "", err
-			}
-			out := make([]runtime.Object, len(l.Items))
-			for i := range l.Items {
-				out[i] = &l.Items[i]
-			}
-			return out, l.ResourceVersion, nil
-		},
-		watch: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return es.Watch(ctx, o) },
-	}
+	return typedLister(e.Cluster.Client.DiscoveryV1().EndpointSlices(e.Namespace()))
 }
 
 // dynamicLister lists and watches any kind through the dynamic client.
