@@ -40,25 +40,9 @@ func (e *Engine) CheckStep(ctx context.Context, i int, maxWait time.Duration) St
 		if maxWait > 0 && maxWait < timeout {
 			timeout = maxWait
 		}
-		e.emit(Event{Kind: CheckStarted, Step: s.ID, StepIndex: i, Check: j, Msg: cr.Desc})
-		cstart := e.now()
-		cctx, cancel := context.WithTimeout(ctx, timeout)
-		err = c.Wait(cctx, e.env, func(m step.Msg) {
-			e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: j, Msg: m})
-		})
-		cancel()
-		cr.Duration, cr.Status = e.now().Sub(cstart), Passed
-		if err != nil {
-			f := step.AsFailure(err)
-			if f.TimedOut {
-				f.After = timeout
-			}
-			if ctx.Err() != nil {
-				f.Msg, f.TimedOut = step.M("StepCanceled"), false
-			}
-			cr.Status, cr.Failure, sr.Status = Failed, f, Failed
+		if e.waitCheck(ctx, s, i, j, c, &cr, timeout) {
+			sr.Status = Failed
 		}
-		e.emit(Event{Kind: CheckDone, Step: s.ID, StepIndex: i, Check: j, CheckResult: &cr})
 		sr.Checks = append(sr.Checks, cr)
 	}
 	sr.Duration = e.now().Sub(start)

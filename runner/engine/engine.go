@@ -285,27 +285,9 @@ func (e *Engine) RunStep(ctx context.Context, i int) StepResult {
 			sr.Checks = append(sr.Checks, cr)
 			continue
 		}
-		timeout := e.lesson.Spec.CheckTimeout(s, lc)
-		e.emit(Event{Kind: CheckStarted, Step: s.ID, StepIndex: i, Check: j, Msg: cr.Desc})
-		cstart := e.now()
-		cctx, ccancel := context.WithTimeout(ctx, timeout)
-		err := c.Wait(cctx, e.env, func(m step.Msg) {
-			e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: j, Msg: m})
-		})
-		ccancel()
-		cr.Duration = e.now().Sub(cstart)
-		cr.Status = Passed
-		if err != nil {
-			f := step.AsFailure(err)
-			if f.TimedOut {
-				f.After = timeout
-			}
-			if ctx.Err() != nil {
-				f.Msg, f.TimedOut = step.M("StepCanceled"), false
-			}
-			cr.Status, cr.Failure, sr.Status = Failed, f, Failed
+		if e.waitCheck(ctx, s, i, j, c, &cr, e.lesson.Spec.CheckTimeout(s, lc)) {
+			sr.Status = Failed
 		}
-		e.emit(Event{Kind: CheckDone, Step: s.ID, StepIndex: i, Check: j, CheckResult: &cr})
 		sr.Checks = append(sr.Checks, cr)
 	}
 	return done()
@@ -322,4 +304,30 @@ func (e *Engine) failChecks(s lesson.Step, checks []step.Check, j int, f *step.F
 		out = append(out, cr)
 	}
 	return out
+}
+
+// waitCheck runs check j of step s (index i) until it passes, fails or
+// times out, fills cr's duration, status and failure, and emits the
+// check's events. It reports whether the check failed.
+func (e *Engine) waitCheck(ctx context.Context, s lesson.Step, i, j int, c step.Check, cr *CheckResult, timeout time.Duration) bool {
+	e.emit(Event{Kind: CheckStarted, Step: s.ID, StepIndex: i, Check: j, Msg: cr.Desc})
+	start := e.now()
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	err := c.Wait(cctx, e.env, func(m step.Msg) {
+		e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: j, Msg: m})
+	})
+	cancel()
+	cr.Duration, cr.Status = e.now().Sub(start), Passed
+	if err != nil {
+		f := step.AsFailure(err)
+		if f.TimedOut {
+			f.After = timeout
+		}
+		if ctx.Err() != nil {
+			f.Msg, f.TimedOut = step.M("StepCanceled"), false
+		}
+		cr.Status, cr.Failure = Failed, f
+	}
+	e.emit(Event{Kind: CheckDone, Step: s.ID, StepIndex: i, Check: j, CheckResult: cr})
+	return err != nil
 }
