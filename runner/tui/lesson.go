@@ -57,6 +57,7 @@ type lessonModel struct {
 	resumeAt   progress.State
 	changed    string // what re-checking found changed
 	opening    bool   // progress is being loaded
+	verifying  int    // the step being re-checked before resuming
 	locked     string // why steps stay locked: another kubetutor holds the lesson
 	quitting   bool
 	// Skip chooser and summary.
@@ -263,6 +264,11 @@ func (m *lessonModel) update(msg tea.Msg) tea.Cmd {
 		return m.stepEvent(msg, waitStepAgain(msg))
 	case stepDoneMsg:
 		return m.stepDone(msg)
+	case verifyStepMsg:
+		if m.flow.Mode != flow.Verifying {
+			return nil
+		}
+		return m.verifyCmd(msg.index+1, msg.upto)
 	case verifiedMsg:
 		return m.verified(msg)
 	case resetDoneMsg:

@@ -33,7 +33,9 @@ type (
 		st  progress.State
 		err error
 	}
-	verifiedMsg struct {
+	// verifyStepMsg: step index still holds; the next is re-checked.
+	verifyStepMsg struct{ index, upto int }
+	verifiedMsg   struct {
 		upto int
 		// res is the result of the first step that no longer holds.
 		res *engine.StepResult
@@ -181,7 +183,7 @@ func (m *lessonModel) effects(effects []flow.Effect) tea.Cmd {
 				m.stepCancel()
 			}
 		case flow.Verify:
-			cmds = append(cmds, m.verifyCmd(e.Upto))
+			cmds = append(cmds, m.verifyCmd(0, e.Upto))
 		case flow.Cleanup:
 			cmds = append(cmds, m.resetCmd())
 		case flow.Save:
@@ -323,18 +325,20 @@ func failure(res engine.StepResult) (what step.Msg, f *step.Failure) {
 	return step.Msg{}, nil
 }
 
-// verifyCmd re-checks steps [0, upto) in order and reports the first that
-// no longer holds.
-func (m *lessonModel) verifyCmd(upto int) tea.Cmd {
+// verifyCmd re-checks step i of [0, upto), one step per command so the
+// screen says which step is being re-checked.
+func (m *lessonModel) verifyCmd(i, upto int) tea.Cmd {
+	m.verifying = i
+	if i >= upto {
+		return func() tea.Msg { return verifiedMsg{upto: upto} }
+	}
 	runner, l, ctx := m.runner, m.l, m.ctx
 	return func() tea.Msg {
-		for i := 0; i < upto; i++ {
-			res := runner.Verify(ctx, l, i)
-			if res.Status == engine.Failed {
-				return verifiedMsg{upto: i, res: &res}
-			}
+		res := runner.Verify(ctx, l, i)
+		if res.Status == engine.Failed {
+			return verifiedMsg{upto: i, res: &res}
 		}
-		return verifiedMsg{upto: upto}
+		return verifyStepMsg{index: i, upto: upto}
 	}
 }
 
