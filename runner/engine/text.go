@@ -22,7 +22,9 @@ type Text struct {
 	Titles map[string]string
 }
 
-func dur(d time.Duration) string {
+// FormatDuration writes a duration the way reports show it: 850ms, 12.3s,
+// 2m5s.
+func FormatDuration(d time.Duration) string {
 	switch {
 	case d < time.Second:
 		return fmt.Sprintf("%dms", d.Milliseconds())
@@ -61,7 +63,7 @@ func (t *Text) Observe(e Event) {
 		fmt.Fprintln(w, tr.T("TextPreflight", nil))
 	case PreflightDone:
 		it := e.Preflight
-		fmt.Fprintf(w, " %s %s: %s (%s)\n", mark(it.Status), it.Name.Text(tr), it.Msg.Text(tr), dur(it.Duration))
+		fmt.Fprintf(w, " %s %s: %s (%s)\n", mark(it.Status), it.Name.Text(tr), it.Msg.Text(tr), FormatDuration(it.Duration))
 		if !it.Hint.IsZero() {
 			fmt.Fprintln(w, indent(tr.T("HintPrefix", nil)+" "+it.Hint.Text(tr), "     "))
 		}
@@ -72,10 +74,10 @@ func (t *Text) Observe(e Event) {
 	case ActionDone:
 		a := e.Action
 		if a.Failure != nil {
-			fmt.Fprintf(w, " ✗ %s (%s)\n", a.Desc.Text(tr), dur(a.Duration))
+			fmt.Fprintf(w, " ✗ %s (%s)\n", a.Desc.Text(tr), FormatDuration(a.Duration))
 			fmt.Fprintln(w, indent(FailureText(tr, a.Failure), "     "))
 		} else if !a.Outcome.Msg.IsZero() {
-			fmt.Fprintf(w, " ✓ %s (%s)\n", a.Outcome.Msg.Text(tr), dur(a.Duration))
+			fmt.Fprintf(w, " ✓ %s (%s)\n", a.Outcome.Msg.Text(tr), FormatDuration(a.Duration))
 		}
 		if out := strings.TrimSpace(a.Outcome.Output); out != "" {
 			fmt.Fprintln(w, indent(out, "     │ "))
@@ -86,7 +88,7 @@ func (t *Text) Observe(e Event) {
 		}
 	case CheckDone:
 		c := e.CheckResult
-		fmt.Fprintf(w, " %s %s (%s)\n", mark(c.Status), CheckName(tr, *c), dur(c.Duration))
+		fmt.Fprintf(w, " %s %s (%s)\n", mark(c.Status), CheckName(tr, *c), FormatDuration(c.Duration))
 		if c.Failure != nil {
 			fmt.Fprintln(w, indent(FailureText(tr, c.Failure), "     "))
 		}
@@ -140,6 +142,6 @@ func (t *Text) Observe(e Event) {
 		if r.Interrupted {
 			id = "TextInterrupted"
 		}
-		fmt.Fprintln(w, tr.T(id, map[string]any{"Lesson": r.Lesson, "Passed": passed, "Failed": failed, "Other": other, "Duration": dur(r.Duration)}))
+		fmt.Fprintln(w, tr.T(id, map[string]any{"Lesson": r.Lesson, "Passed": passed, "Failed": failed, "Other": other, "Duration": FormatDuration(r.Duration)}))
 	}
 }

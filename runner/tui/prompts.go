@@ -100,27 +100,17 @@ func (m *lessonModel) summaryView(w, h int) string {
 		total += d
 		t := "   –"
 		if d > 0 {
-			t = fmt.Sprintf("%6s", shortDur(d))
+			t = fmt.Sprintf("%6s", engine.FormatDuration(d))
 		}
 		title := ansi.Truncate(m.stepTitle(i), max(10, w-16), "…")
 		lines = append(lines, style.Render(fmt.Sprintf(" %s %2d ", mark, i+1))+padRight(title, max(10, w-16))+st.Dim.Render(t))
 	}
-	lines = append(lines, "", " "+tr.T("TUISummaryTotal", map[string]any{"Time": shortDur(total)}), " "+st.Dim.Render(ansi.Truncate(tr.T("TUISummaryHelp", nil), w-2, "…")))
+	lines = append(lines, "", " "+tr.T("TUISummaryTotal", map[string]any{"Time": engine.FormatDuration(total)}), " "+st.Dim.Render(ansi.Truncate(tr.T("TUISummaryHelp", nil), w-2, "…")))
 	if len(lines) > h {
 		// Keep the title and the total; drop steps from the top.
 		lines = append(lines[:2], lines[len(lines)-(h-2):]...)
 	}
 	return strings.Join(lines, "\n")
-}
-
-func shortDur(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return d.Round(time.Second).String()
 }
 
 // liveView is the area under the text: the step panel, then the panes
