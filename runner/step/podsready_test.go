@@ -79,7 +79,12 @@ func TestPodsReady(t *testing.T) {
 				objs = append(objs, mysqlPod(p.name, p.ready, readyAt(t0.Add(time.Duration(p.at)*time.Second))))
 			}
 			env, _ := newEnv(t, objs...)
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			// A pass returns at once; a failure is awaited for 200ms.
+			timeout := 200 * time.Millisecond
+			if tc.wantOK {
+				timeout = 30 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			err := (&PodsReady{tc.check}).Wait(ctx, env, nil)
 			if tc.wantOK {
