@@ -19,10 +19,7 @@ type DeletePVCs struct {
 
 // Describe implements Action.
 func (a *DeletePVCs) Describe() Msg {
-	what := strings.Join(a.Names, ", ")
-	if what == "" {
-		what = a.Selector
-	}
+	what := namesOr(a.Names, a.Selector)
 	return M("ActionDeletePVCs", "What", what)
 }
 
@@ -49,4 +46,13 @@ func (a *DeletePVCs) Run(ctx context.Context, env *Env, report Reporter) (Outcom
 		report(M("ProgressDeleted", "Object", "persistentvolumeclaim/"+n))
 	}
 	return Outcome{Msg: M("OutcomeDeletedPVCs", "Count", len(deleted), "Names", strings.Join(deleted, ", "))}, nil
+}
+
+// namesOr describes claims by their names, or by the selector when no
+// names are given.
+func namesOr(names []string, selector string) string {
+	if len(names) == 0 {
+		return selector
+	}
+	return strings.Join(names, ", ")
 }

@@ -19,10 +19,7 @@ type PVCs struct {
 
 // Describe implements Check.
 func (c *PVCs) Describe() Msg {
-	what := strings.Join(c.Names, ", ")
-	if what == "" {
-		what = c.Selector
-	}
+	what := namesOr(c.Names, c.Selector)
 	count := -1
 	if c.Count != nil {
 		count = *c.Count
