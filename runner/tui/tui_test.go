@@ -241,55 +241,43 @@ func checkScreen(t *testing.T, s string, w, h int) {
 	}
 }
 
-func TestListView(t *testing.T) {
+// goldenScreens opens the fixture on lesson start ("" for the list) in
+// both languages at every size, presses keys, checks the screen fits and
+// compares it with its golden file; then, when set, runs after on the model.
+func goldenScreens(t *testing.T, start string, keys []string, after func(*testing.T, *Model)) {
+	t.Helper()
 	all := loadFixture(t)
 	for _, lang := range []string{"ja", "en"} {
 		for _, sz := range sizes {
 			name := fmt.Sprintf("%s_%dx%d", lang, sz[0], sz[1])
 			t.Run(name, func(t *testing.T) {
-				m := newModel(t, all, "", lang, sz[0], sz[1])
+				m := newModel(t, all, start, lang, sz[0], sz[1])
+				for _, k := range keys {
+					send(t, m, press(k))
+				}
 				s := screen(m)
 				checkScreen(t, s, sz[0], sz[1])
 				golden(t, name, s)
-			})
-		}
-	}
-}
-
-func TestLessonView(t *testing.T) {
-	all := loadFixture(t)
-	for _, lang := range []string{"ja", "en"} {
-		for _, sz := range sizes {
-			name := fmt.Sprintf("%s_%dx%d", lang, sz[0], sz[1])
-			t.Run(name, func(t *testing.T) {
-				m := newModel(t, all, "demo", lang, sz[0], sz[1])
-				send(t, m, press("right")) // the Deploy section, with two steps
-				s := screen(m)
-				checkScreen(t, s, sz[0], sz[1])
-				golden(t, name, s)
-			})
-		}
-	}
-}
-
-func TestHelpOverlay(t *testing.T) {
-	all := loadFixture(t)
-	for _, lang := range []string{"ja", "en"} {
-		for _, sz := range sizes {
-			name := fmt.Sprintf("%s_%dx%d", lang, sz[0], sz[1])
-			t.Run(name, func(t *testing.T) {
-				m := newModel(t, all, "demo", lang, sz[0], sz[1])
-				send(t, m, press("?"))
-				s := screen(m)
-				checkScreen(t, s, sz[0], sz[1])
-				golden(t, name, s)
-				send(t, m, press("?"))
-				if m.showHelp {
-					t.Error("? did not close the help")
+				if after != nil {
+					after(t, m)
 				}
 			})
 		}
 	}
+}
+
+func TestListView(t *testing.T) { goldenScreens(t, "", nil, nil) }
+
+// TestLessonView shows the Deploy section, with two steps.
+func TestLessonView(t *testing.T) { goldenScreens(t, "demo", []string{"right"}, nil) }
+
+func TestHelpOverlay(t *testing.T) {
+	goldenScreens(t, "demo", []string{"?"}, func(t *testing.T, m *Model) {
+		send(t, m, press("?"))
+		if m.showHelp {
+			t.Error("? did not close the help")
+		}
+	})
 }
 
 func TestRunWithoutEngineSaysSo(t *testing.T) {
