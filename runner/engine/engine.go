@@ -57,7 +57,7 @@ func New(c *kube.Cluster, l *lesson.Lesson, manifests fs.FS, opts Options, obs O
 		obs = nopObserver{}
 	}
 	return &Engine{
-		env:    step.NewEnv(c, manifests, l.Spec, opts.Images),
+		env:    step.NewEnv(c, manifests, l.ID, l.Spec, opts.Images),
 		lesson: l, opts: opts, obs: obs, now: time.Now,
 	}
 }
@@ -178,13 +178,7 @@ func (e *Engine) skip(i int, s lesson.Step, why step.Msg) StepResult {
 	return sr
 }
 
-func describe(c lesson.Check) step.Msg {
-	chk, err := step.NewCheck(c)
-	if err != nil {
-		return step.M("CheckInvalid")
-	}
-	return chk.Describe()
-}
+func describe(c lesson.Check) step.Msg { return step.Describe(c) }
 
 // unavailable says why the cluster cannot run step s, or returns zero.
 func (e *Engine) unavailable(s lesson.Step) step.Msg {

@@ -22,6 +22,7 @@ import (
 	"github.com/kubetutor/kubetutor/runner/kube/kubefake"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 const ns = "tutor"
@@ -68,14 +69,18 @@ func miniLesson(steps ...lesson.Step) *lesson.Lesson {
 }
 
 var (
-	applyStep = lesson.Step{ID: "apply", Action: lesson.Action{Apply: &lesson.Apply{Files: []string{"mini/configmap.yaml"}}},
-		Checks: []lesson.Check{{Exists: &lesson.ObjectRef{Kind: "ConfigMap", Name: "mini"}}}}
-	drainStep = lesson.Step{ID: "drain", Requires: lesson.Requirements{Nodes: 2}, Action: lesson.Action{Drain: &lesson.NodeOp{Pod: "mini-0"}},
-		Checks: []lesson.Check{{NodeChanged: &lesson.PodRef{Pod: "mini-0"}}}}
-	failStep = lesson.Step{ID: "wait-pod", Action: lesson.Action{Wait: &lesson.Wait{}},
-		Checks: []lesson.Check{{Name: "mini-0 comes up", PodsReady: &lesson.PodsReady{Names: []string{"mini-0"}}}, {Exists: &lesson.ObjectRef{Kind: "ConfigMap", Name: "mini"}}}}
-	laterStep = lesson.Step{ID: "later", Action: lesson.Action{Wait: &lesson.Wait{}},
-		Checks: []lesson.Check{{Exists: &lesson.ObjectRef{Kind: "ConfigMap", Name: "mini"}}}}
+	applyStep = lesson.Step{ID: "apply", Action: step.ActionOf(&step.Apply{Files: []string{"mini/configmap.yaml"}}),
+		Checks: []lesson.Check{step.CheckOf(&step.Exists{ObjectRef: step.ObjectRef{Kind: "ConfigMap", Name: "mini"}})}}
+	drainStep = lesson.Step{ID: "drain", Requires: lesson.Requirements{Nodes: 2}, Action: step.ActionOf(&step.Drain{NodeOp: step.NodeOp{Pod: "mini-0"}}),
+		Checks: []lesson.Check{step.CheckOf(&step.NodeChanged{Pod: "mini-0"})}}
+	failStep = lesson.Step{ID: "wait-pod", Action: step.ActionOf(&step.Wait{}),
+		Checks: []lesson.Check{func() lesson.Check {
+			c := step.CheckOf(&step.PodsReady{Names: []string{"mini-0"}})
+			c.Name = "mini-0 comes up"
+			return c
+		}(), step.CheckOf(&step.Exists{ObjectRef: step.ObjectRef{Kind: "ConfigMap", Name: "mini"}})}}
+	laterStep = lesson.Step{ID: "later", Action: step.ActionOf(&step.Wait{}),
+		Checks: []lesson.Check{step.CheckOf(&step.Exists{ObjectRef: step.ObjectRef{Kind: "ConfigMap", Name: "mini"}})}}
 )
 
 func tr(t testing.TB) *l10n.Translator {
@@ -244,8 +249,8 @@ func TestInterruptUncordonsOnFreshContext(t *testing.T) {
 	c, f := kubefake.New(ns, readyNode("node-1"), readyNode("node-2"), defaultClass(), pod)
 	allow(f)
 	// Cordon, then wait on a check that never passes; Ctrl-C arrives.
-	cordon := lesson.Step{ID: "cordon", Timeout: lesson.Duration(time.Minute), Action: lesson.Action{Cordon: &lesson.NodeOp{Pod: "mini-0"}},
-		Checks: []lesson.Check{{NodeChanged: &lesson.PodRef{Pod: "mini-0"}}}}
+	cordon := lesson.Step{ID: "cordon", Timeout: lesson.Duration(time.Minute), Action: step.ActionOf(&step.Cordon{NodeOp: step.NodeOp{Pod: "mini-0"}}),
+		Checks: []lesson.Check{step.CheckOf(&step.NodeChanged{Pod: "mini-0"})}}
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := ObserverFunc(func(e Event) {
 		if e.Kind == CheckStarted {

@@ -14,7 +14,7 @@ import (
 // Every action and check of every built-in lesson builds, and its
 // description renders in every language without gaps.
 func TestBuiltinLessonsDescribeInEveryLanguage(t *testing.T) {
-	all, probs, err := lesson.LoadAll(lessons.FS, "lessons")
+	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
 	if err != nil || len(probs) > 0 {
 		t.Fatal(err, probs)
 	}

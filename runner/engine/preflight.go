@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
@@ -208,36 +209,11 @@ func (e *Engine) preflightStorageClass(ctx context.Context) (Status, step.Msg, s
 func (e *Engine) verbs() []step.Verb {
 	seen := map[step.Verb]bool{}
 	var out []step.Verb
-	addV := func(v step.Verb) {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
 	for _, s := range e.lesson.Spec.Steps {
-		if s.Action.Apply != nil {
-			for _, f := range s.Action.Apply.Files {
-				objs, err := step.ReadManifest(e.env.Manifests, f)
-				if err != nil {
-					continue
-				}
-				for _, o := range objs {
-					gvk := o.GroupVersionKind()
-					m, err := e.env.Cluster.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-					if err != nil {
-						continue
-					}
-					addV(step.Verb{Group: m.Resource.Group, Resource: m.Resource.Resource, Verb: "patch"})
-					addV(step.Verb{Group: m.Resource.Group, Resource: m.Resource.Resource, Verb: "create"})
-				}
-			}
-		}
-		for _, v := range step.ActionVerbs(s.Action) {
-			addV(v)
-		}
-		for _, c := range s.Checks {
-			for _, v := range step.CheckVerbs(c) {
-				addV(v)
+		for _, v := range step.StepVerbs(e.env, s) {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
 			}
 		}
 	}
@@ -258,24 +234,13 @@ func (e *Engine) preflightPermissions(ctx context.Context) (Status, step.Msg, st
 			return Warning, step.M("PreflightPermissionsUnknown", "Error", err.Error()), step.Msg{}
 		}
 		if !r.Status.Allowed {
-			denied = append(denied, verbString(v))
+			denied = append(denied, v.String())
 		}
 	}
 	if len(denied) > 0 {
 		return Failed, step.M("PreflightDenied", "Verbs", strings.Join(denied, ", "), "Namespace", e.env.Namespace()), step.M("HintDenied")
 	}
 	return Passed, step.M("PreflightAllowed", "Count", len(verbs)), step.Msg{}
-}
-
-func verbString(v step.Verb) string {
-	r := v.Resource
-	if v.Subresource != "" {
-		r += "/" + v.Subresource
-	}
-	if v.Group != "" {
-		r += "." + v.Group
-	}
-	return v.Verb + " " + r
 }
 
 // imageNames returns the forms a reference takes in node.status.images.
@@ -366,10 +331,11 @@ func (e *Engine) preflightConflicts(ctx context.Context) (Status, step.Msg, step
 	var foreign, ours []string
 	seen := map[string]bool{}
 	for _, s := range e.lesson.Spec.Steps {
-		if s.Action.Apply == nil {
+		m, ok := s.Action.Body.(lesson.ManifestUser)
+		if !ok {
 			continue
 		}
-		for _, f := range s.Action.Apply.Files {
+		for _, f := range m.ManifestFiles() {
 			objs, err := step.ReadManifest(e.env.Manifests, f)
 			if err != nil {
 				return Failed, step.M("StepManifestUnreadable", "File", f, "Error", err.Error()), step.M("HintManifest")

@@ -1,10 +1,13 @@
-package lesson
+package lesson_test
 
 import (
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	. "github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 const goodSpec = `order: 2
@@ -55,7 +58,7 @@ func lessonFS(spec, en, ja string) fstest.MapFS {
 }
 
 func TestLoadGood(t *testing.T) {
-	l, probs, err := Load(lessonFS(goodSpec, goodEN, goodJA), "lessons", "demo")
+	l, probs, err := Load(lessonFS(goodSpec, goodEN, goodJA), "lessons", "demo", step.Kinds())
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("Load: err=%v problems=%v", err, probs)
 	}
@@ -66,8 +69,8 @@ func TestLoadGood(t *testing.T) {
 	if s.Line != 7 || s.Checks[1].Line != 15 {
 		t.Errorf("lines: step %d check %d, want 7 and 15", s.Line, s.Checks[1].Line)
 	}
-	if s.Action.Kind() != "apply" || s.Checks[0].Kind() != "podsReady" {
-		t.Errorf("kinds: %q %q", s.Action.Kind(), s.Checks[0].Kind())
+	if s.Action.Kind != "apply" || s.Checks[0].Kind != "podsReady" {
+		t.Errorf("kinds: %q %q", s.Action.Kind, s.Checks[0].Kind)
 	}
 	en := l.Doc("en")
 	if en.Title != "Demo lesson" || en.Summary != "A small demo. Second line." {
@@ -95,7 +98,7 @@ func TestLoadGood(t *testing.T) {
 }
 
 func TestCheckTimeoutCascade(t *testing.T) {
-	l, _, _ := Load(lessonFS(goodSpec, goodEN, goodJA), "lessons", "demo")
+	l, _, _ := Load(lessonFS(goodSpec, goodEN, goodJA), "lessons", "demo", step.Kinds())
 	s0, s1 := l.Spec.Steps[0], l.Spec.Steps[1]
 	for _, tc := range []struct {
 		name string
@@ -120,7 +123,7 @@ func TestCheckTimeoutCascade(t *testing.T) {
 // lintIDs loads and lints a fixture and returns "file:line:ID" strings.
 func lintIDs(t *testing.T, fsys fstest.MapFS, manifests fstest.MapFS) []string {
 	t.Helper()
-	l, probs, err := Load(fsys, "lessons", "demo")
+	l, probs, err := Load(fsys, "lessons", "demo", step.Kinds())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +175,7 @@ func TestLintProblems(t *testing.T) {
 		{
 			name: "two action kinds",
 			spec: strings.Replace(goodSpec, "      scale: {statefulSet: web, replicas: 2}\n", "      scale: {statefulSet: web, replicas: 2}\n      wait: {}\n", 1),
-			want: []string{"lessons/demo/lesson.yaml:16:LintManyKinds"},
+			want: []string{"lessons/demo/lesson.yaml:18:LintManyKinds"}, // at the action's first kind
 		},
 		{
 			name: "duplicate step id",
@@ -184,7 +187,7 @@ func TestLintProblems(t *testing.T) {
 		{
 			name: "missing manifest",
 			spec: strings.Replace(goodSpec, "demo/web.yaml", "demo/nope.yaml", 1),
-			want: []string{"lessons/demo/lesson.yaml:7:LintManifestMissing"},
+			want: []string{"lessons/demo/lesson.yaml:10:LintManifestMissing"},
 		},
 		{
 			name: "bad duration",
@@ -239,7 +242,7 @@ func TestLintProblems(t *testing.T) {
 		{
 			name: "required field",
 			spec: strings.Replace(goodSpec, "{statefulSet: web, replicas: 2}", "{replicas: 2}", 1),
-			want: []string{"lessons/demo/lesson.yaml:16:LintRequired"},
+			want: []string{"lessons/demo/lesson.yaml:18:LintRequired"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,34 +269,13 @@ func TestLintProblems(t *testing.T) {
 	}
 }
 
-func TestKindsListed(t *testing.T) {
-	want := "apply wait exec deletePod cordon drain uncordon scale sql deletePVCs cleanup"
-	if got := strings.Join(ActionKinds(), " "); got != want {
-		t.Errorf("ActionKinds = %s", got)
-	}
-	if got := len(CheckKinds()); got != 11 {
-		t.Errorf("CheckKinds = %v", CheckKinds())
-	}
-}
-
 func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(goodSpec))
 	f.Add([]byte("steps: [{id: a, action: {wait: {}}, checks: [{pvcs: {count: 3}}]}]"))
 	f.Add([]byte("timeout: -1s\nimages: {a: b}\nsteps: 3"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		spec, _ := ParseSpec("lesson.yaml", b)
-		l := &Lesson{ID: "x", Spec: spec, Docs: map[string]*Doc{}}
+		spec, _ := ParseSpec("lesson.yaml", b, step.Kinds())
+		l := &Lesson{ID: "x", Spec: spec, Docs: map[string]*Doc{}, Kinds: step.Kinds()}
 		_ = Lint(l, fstest.MapFS{}, "manifests")
-	})
-}
-
-func FuzzParseDoc(f *testing.F) {
-	f.Add([]byte(goodEN))
-	f.Add([]byte(goodJA))
-	f.Add([]byte("## <!-- section: -->\n```\n### x <!-- step: y -->\n~~~"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, _ := ParseDoc("en.md", "en", b)
-		l := &Lesson{ID: "x", Docs: map[string]*Doc{"en": d, "ja": d}}
-		_ = lintDocs(l)
 	})
 }

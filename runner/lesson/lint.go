@@ -45,34 +45,32 @@ func Lint(l *Lesson, manifests fs.FS, manifestsRoot string) []Problem {
 		default:
 			seen[s.ID] = s.Line
 		}
-		kinds := setFields(s.Action)
 		switch {
-		case len(kinds) == 0:
-			add(file, s.Line, "LintNoAction", map[string]any{"Step": s.ID, "Known": strings.Join(ActionKinds(), ", ")})
-		case len(kinds) > 1:
-			add(file, s.Line, "LintManyKinds", map[string]any{"Kinds": strings.Join(kinds, ", ")})
+		case s.Action.Kind == "":
+			add(file, s.Line, "LintNoAction", map[string]any{"Step": s.ID, "Known": strings.Join(l.kindNames(false), ", ")})
+		case len(s.Action.more) > 0:
+			add(file, s.Action.Line, "LintManyKinds", map[string]any{"Kinds": strings.Join(append([]string{s.Action.Kind}, s.Action.more...), ", ")})
 		}
-		for _, f := range actionRequired(s.Action) {
-			add(file, s.Line, "LintRequired", map[string]any{"Field": f})
-		}
-		if s.Action.Apply != nil {
-			applied = append(applied, s.Action.Apply.Files...)
-			for _, f := range s.Action.Apply.Files {
-				if _, err := fs.Stat(manifests, f); err != nil {
-					add(file, s.Line, "LintManifestMissing", map[string]any{"File": path.Join(manifestsRoot, f)})
+		if s.Action.Body != nil {
+			probs = append(probs, Validate(s.Action.Body, s.Action.Kind, file, s.Action.Line)...)
+			if m, ok := s.Action.Body.(ManifestUser); ok {
+				applied = append(applied, m.ManifestFiles()...)
+				for _, f := range m.ManifestFiles() {
+					if _, err := fs.Stat(manifests, f); err != nil {
+						add(file, s.Action.Line, "LintManifestMissing", map[string]any{"File": path.Join(manifestsRoot, f)})
+					}
 				}
 			}
 		}
-		for _, c := range s.Checks {
-			kinds := setFields(c)
+		for _, c := range append(append([]Check(nil), s.Checks...), s.Evidence...) {
 			switch {
-			case len(kinds) == 0:
-				add(file, c.Line, "LintNoCheckKind", map[string]any{"Known": strings.Join(CheckKinds(), ", ")})
-			case len(kinds) > 1:
-				add(file, c.Line, "LintManyKinds", map[string]any{"Kinds": strings.Join(kinds, ", ")})
+			case c.Kind == "":
+				add(file, c.Line, "LintNoCheckKind", map[string]any{"Known": strings.Join(l.kindNames(true), ", ")})
+			case len(c.more) > 0:
+				add(file, c.Line, "LintManyKinds", map[string]any{"Kinds": strings.Join(append([]string{c.Kind}, c.more...), ", ")})
 			}
-			for _, f := range checkRequired(c) {
-				add(file, c.Line, "LintRequired", map[string]any{"Field": f})
+			if c.Body != nil {
+				probs = append(probs, Validate(c.Body, c.Kind, file, c.Line)...)
 			}
 		}
 	}
@@ -82,77 +80,15 @@ func Lint(l *Lesson, manifests fs.FS, manifestsRoot string) []Problem {
 	return probs
 }
 
-// actionRequired lists the missing required fields of an action.
-func actionRequired(a Action) []string {
-	var miss []string
-	need := func(ok bool, f string) {
-		if !ok {
-			miss = append(miss, f)
-		}
+// kindNames lists the lesson's check (or action) kinds for messages.
+func (l *Lesson) kindNames(checks bool) []string {
+	if l.Kinds == nil {
+		return nil
 	}
-	switch {
-	case a.Apply != nil:
-		need(len(a.Apply.Files) > 0, "apply.files")
-	case a.Exec != nil:
-		need(a.Exec.Pod != "", "exec.pod")
-		need(len(a.Exec.Command) > 0, "exec.command")
-	case a.DeletePod != nil:
-		need(a.DeletePod.Name != "", "deletePod.name")
-	case a.Cordon != nil:
-		need(a.Cordon.Pod != "" || a.Cordon.Node != "", "cordon.pod|cordon.node")
-	case a.Drain != nil:
-		need(a.Drain.Pod != "" || a.Drain.Node != "", "drain.pod|drain.node")
-	case a.Scale != nil:
-		need(a.Scale.StatefulSet != "", "scale.statefulSet")
-		need(a.Scale.Replicas >= 0, "scale.replicas")
-	case a.SQL != nil:
-		need((a.SQL.Pod == "") != (a.SQL.Service == ""), "sql.pod|sql.service")
-		need(len(a.SQL.Statements) > 0, "sql.statements")
-	case a.DeletePVCs != nil:
-		need(len(a.DeletePVCs.Names) > 0 || a.DeletePVCs.Selector != "", "deletePVCs.names|deletePVCs.selector")
+	if checks {
+		return l.Kinds.CheckKinds()
 	}
-	return miss
-}
-
-// checkRequired lists the missing required fields of a check.
-func checkRequired(c Check) []string {
-	var miss []string
-	need := func(ok bool, f string) {
-		if !ok {
-			miss = append(miss, f)
-		}
-	}
-	switch {
-	case c.PodsReady != nil:
-		need(len(c.PodsReady.Names) > 0 || c.PodsReady.Selector != "", "podsReady.names|podsReady.selector")
-	case c.PodCondition != nil:
-		need(c.PodCondition.Pod != "", "podCondition.pod")
-		need(c.PodCondition.Status == "True" || c.PodCondition.Status == "False", "podCondition.status (True|False)")
-	case c.Exists != nil:
-		need(c.Exists.Kind != "", "exists.kind")
-		need(c.Exists.Name != "" || c.Exists.Selector != "", "exists.name|exists.selector")
-	case c.Absent != nil:
-		need(c.Absent.Kind != "", "absent.kind")
-		need(c.Absent.Name != "" || c.Absent.Selector != "", "absent.name|absent.selector")
-	case c.SameUID != nil:
-		need(c.SameUID.Kind != "", "sameUID.kind")
-		need(c.SameUID.Name != "", "sameUID.name")
-	case c.NodeChanged != nil:
-		need(c.NodeChanged.Pod != "", "nodeChanged.pod")
-	case c.RestartsUnchanged != nil:
-		need(c.RestartsUnchanged.Pod != "", "restartsUnchanged.pod")
-	case c.PVCs != nil:
-		need(len(c.PVCs.Names) > 0 || c.PVCs.Selector != "", "pvcs.names|pvcs.selector")
-	case c.SQLContains != nil:
-		need((c.SQLContains.Pod == "") != (c.SQLContains.Service == ""), "sqlContains.pod|sqlContains.service")
-		need(c.SQLContains.Query != "", "sqlContains.query")
-		need(c.SQLContains.Contains != "", "sqlContains.contains")
-	case c.ValuesSeen != nil:
-		need((c.ValuesSeen.Pod == "") != (c.ValuesSeen.Service == ""), "valuesSeen.pod|valuesSeen.service")
-		need(c.ValuesSeen.Query != "", "valuesSeen.query")
-		need(len(c.ValuesSeen.Include)+len(c.ValuesSeen.Exclude) > 0, "valuesSeen.include|valuesSeen.exclude")
-	}
-	return miss
+	return l.Kinds.ActionKinds()
 }
 
 var (

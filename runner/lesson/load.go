@@ -32,6 +32,8 @@ type Lesson struct {
 	Docs map[string]*Doc
 	// Root is the display path of the lessons folder, for messages.
 	Root string
+	// Kinds are the action and check kinds the lesson was decoded with.
+	Kinds Kinds
 
 	// specUnreadable is set when lesson.yaml could not be parsed at all, so
 	// the linter does not pile step problems on top of the syntax error.
@@ -90,7 +92,7 @@ func IDs(lessons fs.FS) ([]string, error) {
 // (unknown fields, YAML errors, markdown structure); run Lint for the rest.
 // The error is ErrNotFound or an I/O error; with problems, the lesson holds
 // what could be read.
-func Load(lessons fs.FS, root, id string) (*Lesson, []Problem, error) {
+func Load(lessons fs.FS, root, id string, kinds Kinds) (*Lesson, []Problem, error) {
 	dir := id
 	raw, err := fs.ReadFile(lessons, path.Join(dir, SpecFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -99,9 +101,9 @@ func Load(lessons fs.FS, root, id string) (*Lesson, []Problem, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	l := &Lesson{ID: id, Docs: map[string]*Doc{}, Root: root}
+	l := &Lesson{ID: id, Docs: map[string]*Doc{}, Root: root, Kinds: kinds}
 	file := path.Join(root, dir, SpecFile)
-	spec, probs := ParseSpec(file, raw)
+	spec, probs := ParseSpec(file, raw, kinds)
 	l.Spec = spec
 	for _, p := range probs {
 		if p.ID == "LintYAMLSyntax" {
@@ -123,7 +125,7 @@ func Load(lessons fs.FS, root, id string) (*Lesson, []Problem, error) {
 }
 
 // LoadAll loads every lesson of lessons, sorted by Spec.Order then ID.
-func LoadAll(lessons fs.FS, root string) ([]*Lesson, []Problem, error) {
+func LoadAll(lessons fs.FS, root string, kinds Kinds) ([]*Lesson, []Problem, error) {
 	ids, err := IDs(lessons)
 	if err != nil {
 		return nil, nil, err
@@ -131,7 +133,7 @@ func LoadAll(lessons fs.FS, root string) ([]*Lesson, []Problem, error) {
 	var all []*Lesson
 	var probs []Problem
 	for _, id := range ids {
-		l, ps, err := Load(lessons, root, id)
+		l, ps, err := Load(lessons, root, id, kinds)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -149,9 +151,10 @@ func LoadAll(lessons fs.FS, root string) ([]*Lesson, []Problem, error) {
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
 
-// ParseSpec parses lesson.yaml strictly: unknown fields, wrong types and
-// bad durations are problems with their line numbers.
-func ParseSpec(file string, raw []byte) (Spec, []Problem) {
+// ParseSpec parses lesson.yaml strictly, decoding actions and checks with
+// kinds: unknown fields and kinds, wrong types and bad durations are
+// problems with their line numbers.
+func ParseSpec(file string, raw []byte, kinds Kinds) (Spec, []Problem) {
 	var spec Spec
 	var probs []Problem
 	var root yaml.Node
@@ -174,19 +177,18 @@ func ParseSpec(file string, raw []byte) (Spec, []Problem) {
 	walkFields(doc, reflect.TypeOf(spec), func(line int, id string, args map[string]any) {
 		probs = append(probs, Problem{File: file, Line: line, ID: id, Args: args})
 	})
-	if err := doc.Decode(&spec); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				line, msg := 0, e
-				if m := yamlLineRE.FindStringSubmatch(e); m != nil {
-					line, _ = strconv.Atoi(m[1])
-					msg = m[2]
-				}
-				probs = append(probs, Problem{File: file, Line: line, ID: "LintYAMLType", Args: map[string]any{"Detail": msg}})
-			}
-		} else {
-			probs = append(probs, Problem{File: file, Line: doc.Line, ID: "LintYAMLType", Args: map[string]any{"Detail": err.Error()}})
+	add := func(line int, id string, args map[string]any) {
+		probs = append(probs, Problem{File: file, Line: line, ID: id, Args: args})
+	}
+	typeProblems(doc.Decode(&spec), doc.Line, add)
+	for i := range spec.Steps {
+		s := &spec.Steps[i]
+		decodeAction(&s.Action, kinds, add)
+		for j := range s.Checks {
+			decodeCheck(&s.Checks[j], kinds, add)
+		}
+		for j := range s.Evidence {
+			decodeCheck(&s.Evidence[j], kinds, add)
 		}
 	}
 	setLines(doc, &spec)
@@ -195,7 +197,104 @@ func ParseSpec(file string, raw []byte) (Spec, []Problem) {
 
 var errEOF = errors.New("EOF")
 
-var durationType = reflect.TypeOf(Duration(0))
+// typeProblems reports the type errors of a decode (yaml.v3 collects them
+// rather than stopping at the first), at their own lines.
+func typeProblems(err error, line int, add func(line int, id string, args map[string]any)) {
+	if err == nil {
+		return
+	}
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		add(line, "LintYAMLType", map[string]any{"Detail": err.Error()})
+		return
+	}
+	for _, e := range te.Errors {
+		l, msg := 0, e
+		if m := yamlLineRE.FindStringSubmatch(e); m != nil {
+			l, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		add(l, "LintYAMLType", map[string]any{"Detail": msg})
+	}
+}
+
+// decodeAction decodes an action's one kind with kinds; unknown kinds and
+// extra kinds are kept for the linter's messages.
+func decodeAction(a *Action, kinds Kinds, add func(line int, id string, args map[string]any)) {
+	n := a.node
+	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		add(n.Line, "LintYAMLType", map[string]any{"Detail": "an action is a mapping with one kind, e.g. wait: {}"})
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		body, ok := kinds.NewAction(k.Value)
+		if !ok {
+			known := kinds.ActionKinds()
+			add(k.Line, "LintUnknownAction", map[string]any{"Field": k.Value, "Known": strings.Join(known, ", "), "Suggest": suggest(k.Value, known)})
+			continue
+		}
+		if a.Kind != "" {
+			a.more = append(a.more, k.Value)
+			continue
+		}
+		a.Kind, a.Body, a.Line = k.Value, body, k.Line
+		decodeBody(v, body, add)
+	}
+}
+
+// decodeCheck decodes a check's name, timeout and one kind with kinds.
+func decodeCheck(c *Check, kinds Kinds, add func(line int, id string, args map[string]any)) {
+	n := c.node
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		add(n.Line, "LintYAMLType", map[string]any{"Detail": "a check is a mapping with one kind, e.g. exists: {kind: Service, name: web}"})
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "name":
+			typeProblems(v.Decode(&c.Name), v.Line, add)
+			continue
+		case "timeout":
+			typeProblems(v.Decode(&c.Timeout), v.Line, add)
+			continue
+		}
+		body, ok := kinds.NewCheck(k.Value)
+		if !ok {
+			known := kinds.CheckKinds()
+			add(k.Line, "LintUnknownCheck", map[string]any{"Field": k.Value, "Known": strings.Join(known, ", "), "Suggest": suggest(k.Value, append([]string{"name", "timeout"}, known...))})
+			continue
+		}
+		if c.Kind != "" {
+			c.more = append(c.more, k.Value)
+			continue
+		}
+		c.Kind, c.Body = k.Value, body
+		decodeBody(v, body, add)
+	}
+}
+
+// decodeBody decodes a kind's fields strictly into body.
+func decodeBody(v *yaml.Node, body Body, add func(line int, id string, args map[string]any)) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return // "wait:" with nothing after it, like "wait: {}"
+	}
+	walkFields(v, reflect.TypeOf(body), add)
+	typeProblems(v.Decode(body), v.Line, add)
+}
+
+var (
+	durationType = reflect.TypeOf(Duration(0))
+	actionType   = reflect.TypeOf(Action{})
+	checkType    = reflect.TypeOf(Check{})
+)
 
 // UnmarshalYAML reports a bad duration with its line, as yaml.v3 collects
 // type errors rather than stopping at the first.
@@ -211,8 +310,8 @@ func walkFields(n *yaml.Node, t reflect.Type, add func(line int, id string, args
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if n == nil || t == durationType {
-		return
+	if n == nil || t == durationType || t == actionType || t == checkType {
+		return // actions and checks are decoded with their kinds
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -229,17 +328,7 @@ func walkFields(n *yaml.Node, t reflect.Type, add func(line int, id string, args
 					known = append(known, name)
 				}
 				sort.Strings(known)
-				args := map[string]any{"Field": k.Value, "Known": strings.Join(known, ", "), "Suggest": suggest(k.Value, known)}
-				switch t {
-				case reflect.TypeOf(Action{}):
-					args["Known"] = strings.Join(ActionKinds(), ", ")
-					add(k.Line, "LintUnknownAction", args)
-				case reflect.TypeOf(Check{}):
-					args["Known"] = strings.Join(CheckKinds(), ", ")
-					add(k.Line, "LintUnknownCheck", args)
-				default:
-					add(k.Line, "LintUnknownField", args)
-				}
+				add(k.Line, "LintUnknownField", map[string]any{"Field": k.Value, "Known": strings.Join(known, ", "), "Suggest": suggest(k.Value, known)})
 				continue
 			}
 			walkFields(v, ft, add)
@@ -279,25 +368,16 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// setLines records the lines of steps and checks.
+// setLines records the lines of steps (actions and checks record their
+// own when decoded).
 func setLines(doc *yaml.Node, spec *Spec) {
 	steps := mapValue(doc, "steps")
 	if steps == nil || steps.Kind != yaml.SequenceNode {
 		return
 	}
 	for i, sn := range steps.Content {
-		if i >= len(spec.Steps) {
-			break
-		}
-		spec.Steps[i].Line = sn.Line
-		checks := mapValue(sn, "checks")
-		if checks == nil || checks.Kind != yaml.SequenceNode {
-			continue
-		}
-		for j, cn := range checks.Content {
-			if j < len(spec.Steps[i].Checks) {
-				spec.Steps[i].Checks[j].Line = cn.Line
-			}
+		if i < len(spec.Steps) {
+			spec.Steps[i].Line = sn.Line
 		}
 	}
 }

@@ -8,12 +8,18 @@
 //	ja.md        the Japanese prose, same sections and steps in the same order
 //
 // The package is pure: it never touches a cluster. Everything here is data
-// that lesson authors write; each field's doc comment is the reference.
+// that lesson authors write; each field's doc comment is the reference. The
+// action and check kinds are not declared here: each lives in its own file
+// of runner/step (fields, validation, description, permissions, behaviour)
+// and reaches the loader through the Kinds interface.
 package lesson
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // DefaultTimeout is how long a check waits when neither the lesson, the step
@@ -67,231 +73,119 @@ type Step struct {
 	Action Action `yaml:"action"`
 	// Checks must all pass, in order, for the step to be done.
 	Checks []Check `yaml:"checks"`
+	// Evidence are checks that are never waited for: they only tell, from
+	// the cluster's history, that the step was done (for resume and the
+	// workshop view) where the step's own checks cannot — e.g. an event
+	// that only this step causes.
+	Evidence []Check `yaml:"evidence"`
 
 	// Line is the line of the step in lesson.yaml (set by the loader).
 	Line int `yaml:"-"`
 }
 
-// Action is a one-of: exactly one field is set.
+// Action is a step's action: exactly one kind, written as a key of the
+// "action:" mapping (apply, exec, drain, …). The kinds, their fields and
+// what they do are declared by runner/step, one file per kind; the README's
+// table lists them.
 type Action struct {
-	// Apply server-side applies manifest files into the lesson's namespace.
-	Apply *Apply `yaml:"apply"`
-	// Wait does nothing; the step only waits for its checks.
-	Wait *Wait `yaml:"wait"`
-	// Exec runs a command in a container of a pod.
-	Exec *Exec `yaml:"exec"`
-	// DeletePod deletes a pod (its controller re-creates it).
-	DeletePod *DeletePod `yaml:"deletePod"`
-	// Cordon marks the node of a pod unschedulable.
-	Cordon *NodeOp `yaml:"cordon"`
-	// Drain cordons the node of a pod and evicts its pods (respecting PDBs,
-	// ignoring DaemonSets, deleting emptyDir data).
-	Drain *NodeOp `yaml:"drain"`
-	// Uncordon marks a node schedulable again; with no pod and no node, it
-	// uncordons every node the lesson cordoned.
-	Uncordon *NodeOp `yaml:"uncordon"`
-	// Scale sets the replicas of a StatefulSet.
-	Scale *Scale `yaml:"scale"`
-	// SQL runs statements against a pod or through a service.
-	SQL *SQL `yaml:"sql"`
-	// DeletePVCs deletes PersistentVolumeClaims.
-	DeletePVCs *DeletePVCs `yaml:"deletePVCs"`
-	// Cleanup deletes everything the lesson's selector matches and
-	// uncordons every node the lesson cordoned.
-	Cleanup *Cleanup `yaml:"cleanup"`
+	// Kind is the kind's name as written ("apply"), or "" when none is set.
+	Kind string
+	// Body is the kind's decoded fields (e.g. *step.Apply).
+	Body Body
+	// Line is the line of the action in lesson.yaml (set by the loader).
+	Line int
+
+	more []string // further kinds set by mistake (a lint problem)
+	node *yaml.Node
 }
 
-// Apply applies manifests.
-type Apply struct {
-	// Files are paths inside the manifests folder, e.g. "mysql/statefulset.yaml".
-	Files []string `yaml:"files"`
-}
-
-// Wait is the empty action of a step that only observes the cluster.
-type Wait struct{}
-
-// Exec runs a command in a container.
-type Exec struct {
-	// Pod is the pod's name.
-	Pod string `yaml:"pod"`
-	// Container defaults to the pod's first container.
-	Container string `yaml:"container"`
-	// Command is the argv to run (no shell unless you call one).
-	Command []string `yaml:"command"`
-}
-
-// DeletePod deletes one pod.
-type DeletePod struct {
-	// Name is the pod's name.
-	Name string `yaml:"name"`
-}
-
-// NodeOp names a node directly or through the pod that runs on it.
-type NodeOp struct {
-	// Pod selects the node that runs this pod when the action starts.
-	Pod string `yaml:"pod"`
-	// Node names the node directly.
-	Node string `yaml:"node"`
-}
-
-// Scale changes a StatefulSet's replicas.
-type Scale struct {
-	// StatefulSet is the name of the StatefulSet.
-	StatefulSet string `yaml:"statefulSet"`
-	// Replicas is the new number of replicas.
-	Replicas int `yaml:"replicas"`
-}
-
-// SQLTarget says where a SQL statement goes: to one pod, or through a
-// service (one of its ready endpoints, picked per connection).
-type SQLTarget struct {
-	// Pod sends the statement to this pod (port 3306).
-	Pod string `yaml:"pod"`
-	// Service sends the statement to one ready endpoint of this service.
-	Service string `yaml:"service"`
-	// User defaults to root (empty password).
-	User string `yaml:"user"`
-}
-
-// SQL runs statements.
-type SQL struct {
-	SQLTarget `yaml:",inline"`
-	// Statements run in order on one connection.
-	Statements []string `yaml:"statements"`
-}
-
-// DeletePVCs deletes claims by name or selector.
-type DeletePVCs struct {
-	// Names of the claims.
-	Names []string `yaml:"names"`
-	// Selector is a label selector of the claims.
-	Selector string `yaml:"selector"`
-}
-
-// Cleanup is the action that removes what the lesson created.
-type Cleanup struct{}
-
-// Check is a one-of: exactly one kind field is set, plus optional Name and
-// Timeout.
+// Check is one condition a step waits for: exactly one kind (podsReady,
+// exists, execOutput, …), plus the optional Name and Timeout.
 type Check struct {
-	// Name is shown in reports instead of the generated, translated
-	// description of the check. It is not translated: leave it empty in
-	// lessons meant for several languages.
-	Name string `yaml:"name"`
+	// Name is shown in reports instead of the kind's own translated
+	// description. It is not translated: leave it empty in lessons meant
+	// for several languages.
+	Name string
 	// Timeout overrides the step's timeout for this check.
-	Timeout Duration `yaml:"timeout"`
-
-	// PodsReady waits until pods are Ready.
-	PodsReady *PodsReady `yaml:"podsReady"`
-	// PodCondition waits until a pod condition or a container's readiness
-	// has a given status.
-	PodCondition *PodCondition `yaml:"podCondition"`
-	// Exists waits until an object exists.
-	Exists *ObjectRef `yaml:"exists"`
-	// Absent waits until objects no longer exist.
-	Absent *ObjectRef `yaml:"absent"`
-	// NodeChanged waits until a pod runs on another node than before the
-	// step's action.
-	NodeChanged *PodRef `yaml:"nodeChanged"`
-	// PVCs waits until claims are in a phase and/or their count matches.
-	PVCs *PVCs `yaml:"pvcs"`
-	// SameUID checks that an object has the same UID as before the action.
-	SameUID *ObjectRef `yaml:"sameUID"`
-	// SQLContains waits until a query's result contains a value.
-	SQLContains *SQLContains `yaml:"sqlContains"`
-	// ValuesSeen reads a query repeatedly over a window and compares the
-	// set of values seen (e.g. @@server_id through a read service).
-	ValuesSeen *ValuesSeen `yaml:"valuesSeen"`
-	// RestartsUnchanged checks that a container did not restart since
-	// before the action.
-	RestartsUnchanged *PodRef `yaml:"restartsUnchanged"`
-	// Uncordoned waits until no node the lesson cordoned is unschedulable.
-	Uncordoned *Uncordoned `yaml:"uncordoned"`
-
+	Timeout Duration
+	// Kind is the kind's name as written ("podsReady"), or "" when none is set.
+	Kind string
+	// Body is the kind's decoded fields (e.g. *step.PodsReady).
+	Body Body
 	// Line is the line of the check in lesson.yaml (set by the loader).
-	Line int `yaml:"-"`
+	Line int
+
+	more []string
+	node *yaml.Node
 }
 
-// PodsReady expects pods to be Ready.
-type PodsReady struct {
-	// Names of the pods; or use Selector (with Count).
-	Names []string `yaml:"names"`
-	// Selector is a label selector of the pods.
-	Selector string `yaml:"selector"`
-	// Count is how many selected pods must be Ready (0: all of Names).
-	Count int `yaml:"count"`
-	// InOrder requires Names to become Ready in the listed order.
-	InOrder bool `yaml:"inOrder"`
+// UnmarshalYAML keeps the node: ParseSpec decodes it with the kinds it is
+// given.
+func (a *Action) UnmarshalYAML(n *yaml.Node) error { a.node, a.Line = n, n.Line; return nil }
+
+// UnmarshalYAML keeps the node: ParseSpec decodes it with the kinds it is
+// given.
+func (c *Check) UnmarshalYAML(n *yaml.Node) error { c.node, c.Line = n, n.Line; return nil }
+
+// Body is the decoded fields of one action or check kind. The kind checks
+// its own fields; the linter reports what it finds at the line of the
+// action or check.
+type Body interface {
+	Validate(v *Validator)
 }
 
-// PodCondition expects a pod condition or a container's readiness.
-type PodCondition struct {
-	// Pod is the pod's name.
-	Pod string `yaml:"pod"`
-	// Container, when set, checks that container's ready flag instead of a
-	// pod condition.
-	Container string `yaml:"container"`
-	// Type is the pod condition type (default Ready).
-	Type string `yaml:"type"`
-	// Status is "True" or "False".
-	Status string `yaml:"status"`
+// Kinds are the action and check kinds lesson.yaml may use. runner/step
+// provides them (step.Kinds); tests may pass their own.
+type Kinds interface {
+	// NewAction returns an empty body of an action kind, false if unknown.
+	NewAction(kind string) (Body, bool)
+	// NewCheck returns an empty body of a check kind, false if unknown.
+	NewCheck(kind string) (Body, bool)
+	// ActionKinds and CheckKinds list the kinds' names, sorted.
+	ActionKinds() []string
+	CheckKinds() []string
 }
 
-// ObjectRef names objects of one kind.
-type ObjectRef struct {
-	// Kind is the object's kind, e.g. Pod, Service, PersistentVolumeClaim.
-	Kind string `yaml:"kind"`
-	// Name of one object; or Selector.
-	Name string `yaml:"name"`
-	// Selector is a label selector.
-	Selector string `yaml:"selector"`
+// ManifestUser is implemented by bodies that apply manifest files: the
+// linter checks that the files exist and that their images are declared.
+type ManifestUser interface {
+	ManifestFiles() []string
 }
 
-// PodRef names a pod and optionally a container.
-type PodRef struct {
-	// Pod is the pod's name.
-	Pod string `yaml:"pod"`
-	// Container is the container's name (where it matters).
-	Container string `yaml:"container"`
+// Validator collects the problems a kind finds in its own fields.
+type Validator struct {
+	kind  string
+	probs []Problem
 }
 
-// PVCs expects claims.
-type PVCs struct {
-	// Names of the claims; or Selector.
-	Names []string `yaml:"names"`
-	// Selector is a label selector of the claims.
-	Selector string `yaml:"selector"`
-	// Count is the exact number of selected claims expected (-1 or unset: any).
-	Count *int `yaml:"count"`
-	// Phase all claims must have, e.g. Bound.
-	Phase string `yaml:"phase"`
+// Require reports the missing field(s) named by fields (e.g. "pod" or
+// "names|selector", prefixed with the kind) unless ok.
+func (v *Validator) Require(ok bool, fields string) {
+	if ok {
+		return
+	}
+	var full []string
+	for _, f := range strings.Split(fields, "|") {
+		full = append(full, v.kind+"."+f)
+	}
+	v.probs = append(v.probs, Problem{ID: "LintRequired", Args: map[string]any{"Field": strings.Join(full, "|")}})
 }
 
-// SQLContains expects a query's result to contain a value.
-type SQLContains struct {
-	SQLTarget `yaml:",inline"`
-	// Query is one statement that returns rows (SELECT, SHOW …).
-	Query string `yaml:"query"`
-	// Contains is a value that one cell of the result must equal (exactly,
-	// as text).
-	Contains string `yaml:"contains"`
+// Problem reports a problem with a message ID of the lint catalogue.
+func (v *Validator) Problem(id string, args map[string]any) {
+	v.probs = append(v.probs, Problem{ID: id, Args: args})
 }
 
-// ValuesSeen reads a single-value query repeatedly.
-type ValuesSeen struct {
-	SQLTarget `yaml:",inline"`
-	// Query returns one value, e.g. "SELECT @@server_id".
-	Query string `yaml:"query"`
-	// Window is how long one round of reads lasts (default 10s).
-	Window Duration `yaml:"window"`
-	// Include are values that must all be seen within one window.
-	Include []string `yaml:"include"`
-	// Exclude are values that must not be seen within one window.
-	Exclude []string `yaml:"exclude"`
+// Validate runs b's own validation as kind and returns its problems,
+// located at file:line.
+func Validate(b Body, kind, file string, line int) []Problem {
+	v := &Validator{kind: kind}
+	b.Validate(v)
+	for i := range v.probs {
+		v.probs[i].File, v.probs[i].Line = file, line
+	}
+	return v.probs
 }
-
-// Uncordoned expects the lesson's cordoned nodes to be schedulable again.
-type Uncordoned struct{}
 
 // Duration is a time.Duration written as "90s", "2m" in YAML.
 type Duration time.Duration
@@ -322,23 +216,4 @@ func (l Spec) CheckTimeout(s Step, c Check) time.Duration {
 		}
 	}
 	return t
-}
-
-// Kind returns the YAML name of the action's kind ("apply", "exec", …), or
-// "" when none is set. With several set, it returns the first.
-func (a Action) Kind() string {
-	k := setFields(a)
-	if len(k) == 0 {
-		return ""
-	}
-	return k[0]
-}
-
-// Kind returns the YAML name of the check's kind ("podsReady", …), or "".
-func (c Check) Kind() string {
-	k := setFields(c)
-	if len(k) == 0 {
-		return ""
-	}
-	return k[0]
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 var widths = []int{40, 60, 80, 120}
@@ -29,12 +30,12 @@ type doc struct {
 // lesson in every language, the whole lessons, and the long fixture.
 func docs(t *testing.T) []doc {
 	t.Helper()
-	all, probs, err := lesson.LoadAll(lessons.FS, "lessons")
+	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("load lessons: %v %v", err, probs)
 	}
 	label := func(n, total int, s lesson.Step, title string) (string, string) {
-		return fmt.Sprintf("ステップ %d/%d: %s", n, total, title), "> 操作: " + s.Action.Kind()
+		return fmt.Sprintf("ステップ %d/%d: %s", n, total, title), "> 操作: " + s.Action.Kind
 	}
 	var out []doc
 	for _, l := range all {

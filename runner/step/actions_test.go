@@ -21,7 +21,6 @@ import (
 
 	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/kube/kubefake"
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 const stsYAML = `# comment
@@ -54,7 +53,7 @@ func TestApplyOverridesImagesAndNamespaceIdempotently(t *testing.T) {
 	env, f := newEnv(t)
 	env.Manifests = fstest.MapFS{"mysql/all.yaml": {Data: []byte(stsYAML)}}
 	env.Images = map[string]string{"mariadb": "registry.example/mariadb:11"}
-	a := &Apply{lesson.Apply{Files: []string{"mysql/all.yaml"}}}
+	a := &Apply{Files: []string{"mysql/all.yaml"}}
 	for i := 0; i < 2; i++ { // applying twice is harmless
 		out, err := a.Run(context.Background(), env, func(Msg) {})
 		if err != nil {
@@ -88,7 +87,7 @@ func TestApplyOverridesImagesAndNamespaceIdempotently(t *testing.T) {
 
 func TestApplyMissingManifest(t *testing.T) {
 	env, _ := newEnv(t)
-	_, err := (&Apply{lesson.Apply{Files: []string{"nope.yaml"}}}).Run(context.Background(), env, func(Msg) {})
+	_, err := (&Apply{Files: []string{"nope.yaml"}}).Run(context.Background(), env, func(Msg) {})
 	if f := asFailure(t, err); f.Msg.ID != "StepManifestUnreadable" || f.Hint.ID != "HintManifest" {
 		t.Fatal(f)
 	}
@@ -104,7 +103,7 @@ func TestExec(t *testing.T) {
 		kubefake.Output(stdout, "ok\n")
 		return nil
 	}
-	a := &Exec{lesson.Exec{Pod: "mysql-2", Container: "mysql", Command: []string{"mv", "/usr/bin/mysql", "/usr/bin/mysql.off"}}}
+	a := &Exec{Pod: "mysql-2", Container: "mysql", Command: []string{"mv", "/usr/bin/mysql", "/usr/bin/mysql.off"}}
 	out, err := a.Run(context.Background(), env, func(Msg) {})
 	if err != nil || out.Output != "ok\n" {
 		t.Fatal(out, err)
@@ -121,7 +120,7 @@ func TestExec(t *testing.T) {
 
 func TestDeletePod(t *testing.T) {
 	env, f := newEnv(t, mysqlPod("mysql-2", true))
-	a := &DeletePod{lesson.DeletePod{Name: "mysql-2"}}
+	a := &DeletePod{Name: "mysql-2"}
 	out, err := a.Run(context.Background(), env, func(Msg) {})
 	if err != nil || out.Msg.ID != "OutcomeDeleted" {
 		t.Fatal(out, err)
@@ -169,7 +168,7 @@ func TestDrainEvictsOnlyTheLessonsPodsAndRecordsTheCordon(t *testing.T) {
 		mysqlPod("mysql-2", true, onNode("node-1"), owned), mysqlPod("mysql-1", true, onNode("node-2"), owned), other)
 	evicted := evictions(f, nil)
 	var progress []string
-	a := &NodeAction{Op: "drain", NodeOp: lesson.NodeOp{Pod: "mysql-2"}}
+	a := &Drain{NodeOp{Pod: "mysql-2"}}
 	out, err := a.Run(context.Background(), env, func(m Msg) { progress = append(progress, m.String()) })
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +191,7 @@ func TestDrainEvictsOnlyTheLessonsPodsAndRecordsTheCordon(t *testing.T) {
 	}
 
 	// Uncordon with no node: every node the run cordoned.
-	out, err = (&NodeAction{Op: "uncordon"}).Run(context.Background(), env, func(Msg) {})
+	out, err = (&Uncordon{}).Run(context.Background(), env, func(Msg) {})
 	if err != nil || out.Msg.Args["Nodes"] != "node-1" {
 		t.Fatal(out, err)
 	}
@@ -213,7 +212,7 @@ func TestDrainBlockedByPDBStillRecordsCordon(t *testing.T) {
 	evictions(f, func(string) bool { return true })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*1e6)
 	defer cancel()
-	_, err := (&NodeAction{Op: "drain", NodeOp: lesson.NodeOp{Pod: "mysql-2"}}).Run(ctx, env, func(Msg) {})
+	_, err := (&Drain{NodeOp{Pod: "mysql-2"}}).Run(ctx, env, func(Msg) {})
 	if err == nil {
 		t.Fatal("drain passed although every eviction is refused")
 	}
@@ -233,7 +232,7 @@ func TestDrainBlockedByPDBStillRecordsCordon(t *testing.T) {
 
 func TestCordonOfAlreadyCordonedNodeIsNotOurs(t *testing.T) {
 	env, _ := newEnv(t, node("node-1", true), mysqlPod("mysql-2", true, onNode("node-1")))
-	if _, err := (&NodeAction{Op: "cordon", NodeOp: lesson.NodeOp{Node: "node-1"}}).Run(context.Background(), env, func(Msg) {}); err != nil {
+	if _, err := (&Cordon{NodeOp{Node: "node-1"}}).Run(context.Background(), env, func(Msg) {}); err != nil {
 		t.Fatal(err)
 	}
 	if got := env.State.CordonedNodes(); len(got) != 0 {
@@ -245,7 +244,7 @@ func TestScale(t *testing.T) {
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "mysql", Namespace: ns}, Spec: appsv1.StatefulSetSpec{Replicas: ptr(int32(3))}}
 	env, f := newEnv(t, sts)
 	for _, want := range []int{5, 5, 3} { // the same number twice is harmless
-		out, err := (&Scale{lesson.Scale{StatefulSet: "mysql", Replicas: want}}).Run(context.Background(), env, func(Msg) {})
+		out, err := (&Scale{StatefulSet: "mysql", Replicas: want}).Run(context.Background(), env, func(Msg) {})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -254,7 +253,7 @@ func TestScale(t *testing.T) {
 			t.Fatalf("replicas %d, want %d (%v)", *got.Spec.Replicas, want, out.Msg)
 		}
 	}
-	_, err := (&Scale{lesson.Scale{StatefulSet: "nope", Replicas: 1}}).Run(context.Background(), env, func(Msg) {})
+	_, err := (&Scale{StatefulSet: "nope", Replicas: 1}).Run(context.Background(), env, func(Msg) {})
 	if f := asFailure(t, err); f.Msg.ID != "StepScaleFailed" {
 		t.Fatal(f)
 	}
@@ -267,7 +266,7 @@ func pvc(name string, phase corev1.PersistentVolumeClaimPhase) *corev1.Persisten
 
 func TestDeletePVCs(t *testing.T) {
 	env, f := newEnv(t, pvc("data-mysql-3", corev1.ClaimBound), pvc("data-mysql-4", corev1.ClaimBound), pvc("data-mysql-0", corev1.ClaimBound))
-	out, err := (&DeletePVCs{lesson.DeletePVCs{Names: []string{"data-mysql-3", "data-mysql-4", "data-mysql-9"}}}).Run(context.Background(), env, func(Msg) {})
+	out, err := (&DeletePVCs{Names: []string{"data-mysql-3", "data-mysql-4", "data-mysql-9"}}).Run(context.Background(), env, func(Msg) {})
 	if err != nil || out.Msg.Args["Count"] != 3 {
 		t.Fatal(out, err)
 	}
@@ -294,9 +293,9 @@ func TestCleanupDeletesSelectedAndUncordons(t *testing.T) {
 		t.Fatal("unlabelled configmap deleted")
 	}
 	for _, c := range []Check{
-		&Absent{lesson.ObjectRef{Kind: "Pod", Selector: "app=mysql"}},
-		&Absent{lesson.ObjectRef{Kind: "PersistentVolumeClaim", Selector: "app=mysql"}},
-		&Absent{lesson.ObjectRef{Kind: "StatefulSet", Selector: "app=mysql"}},
+		&Absent{ObjectRef{Kind: "Pod", Selector: "app=mysql"}},
+		&Absent{ObjectRef{Kind: "PersistentVolumeClaim", Selector: "app=mysql"}},
+		&Absent{ObjectRef{Kind: "StatefulSet", Selector: "app=mysql"}},
 		&Uncordoned{},
 	} {
 		if err := c.Wait(context.Background(), env, nil); err != nil {
@@ -310,7 +309,7 @@ func TestActionErrorsAreFailures(t *testing.T) {
 	f.Client.PrependReactor("delete", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "mysql-2", errors.New("no"))
 	})
-	_, err := (&DeletePod{lesson.DeletePod{Name: "mysql-2"}}).Run(context.Background(), env, func(Msg) {})
+	_, err := (&DeletePod{Name: "mysql-2"}).Run(context.Background(), env, func(Msg) {})
 	if fl := asFailure(t, err); fl.Msg.ID != "StepDeleteFailed" || fl.Hint.ID != "HintForbidden" {
 		t.Fatal(fl)
 	}

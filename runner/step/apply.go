@@ -24,11 +24,24 @@ import (
 // Container images equal to a reference of lesson.yaml's images are
 // replaced by the --image override of that name.
 type Apply struct {
-	lesson.Apply
+	// Files are paths inside the manifests folder, e.g. "mysql/statefulset.yaml".
+	Files []string `yaml:"files"`
 }
 
-// Describe implements Action.
-func (a *Apply) Describe() Msg { return M("ActionApply", "Files", strings.Join(a.Files, ", ")) }
+func init() { RegisterAction[Apply]("apply", `{files: [mysql/configmap.yaml]}`) }
+
+// Validate implements lesson.Body.
+func (a *Apply) Validate(v *lesson.Validator) { v.Require(len(a.Files) > 0, "files") }
+
+// ManifestFiles implements lesson.ManifestUser: the linter checks the files.
+func (a *Apply) ManifestFiles() []string { return a.Files }
+
+// Describe implements Kind.
+func (a *Apply) Describe() Msg { return M("KindApply", "Files", strings.Join(a.Files, ", ")) }
+
+// Verbs implements Kind: create and patch on the manifests' kinds, which
+// the caller reads from ManifestFiles with the cluster's RESTMapper.
+func (a *Apply) Verbs() []Verb { return nil }
 
 // Run implements Action.
 func (a *Apply) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {

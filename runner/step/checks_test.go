@@ -7,8 +7,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 func short() (context.Context, context.CancelFunc) {
@@ -18,7 +16,7 @@ func short() (context.Context, context.CancelFunc) {
 func TestPodConditionContainerReadyFalseAfterStart(t *testing.T) {
 	env, f := newEnv(t, mysqlPod("mysql-2", true))
 	started := watchStarted(f.Client, "pods")
-	c := &PodCondition{lesson.PodCondition{Pod: "mysql-2", Container: "mysql", Status: "False"}}
+	c := &PodCondition{Pod: "mysql-2", Container: "mysql", Status: "False"}
 	res := runCheck(context.Background(), env, c)
 	waitFor(t, started)
 	updatePod(t, f, mysqlPod("mysql-2", false))
@@ -31,7 +29,7 @@ func TestPodConditionTimeoutSaysProbeStillPasses(t *testing.T) {
 	env, _ := newEnv(t, mysqlPod("mysql-2", true))
 	ctx, cancel := short()
 	defer cancel()
-	err := (&PodCondition{lesson.PodCondition{Pod: "mysql-2", Container: "mysql", Status: "False"}}).Wait(ctx, env, nil)
+	err := (&PodCondition{Pod: "mysql-2", Container: "mysql", Status: "False"}).Wait(ctx, env, nil)
 	f := asFailure(t, err)
 	tr := translator(t)
 	if got, want := f.Msg.Text(tr), "expected mysql-2 container mysql Ready=False, saw Ready=True"; got != want {
@@ -44,7 +42,7 @@ func TestPodConditionTimeoutSaysProbeStillPasses(t *testing.T) {
 
 func TestPodConditionType(t *testing.T) {
 	env, _ := newEnv(t, mysqlPod("mysql-0", true))
-	if err := (&PodCondition{lesson.PodCondition{Pod: "mysql-0", Status: "True"}}).Wait(context.Background(), env, nil); err != nil {
+	if err := (&PodCondition{Pod: "mysql-0", Status: "True"}).Wait(context.Background(), env, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -65,7 +63,7 @@ func TestExistsAndAbsentWatch(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	res := runCheck(context.Background(), env, &Exists{lesson.ObjectRef{Kind: "ConfigMap", Name: "mysql"}})
+	res := runCheck(context.Background(), env, &Exists{ObjectRef{Kind: "ConfigMap", Name: "mysql"}})
 	<-started
 	time.Sleep(20 * time.Millisecond) // the tracker registers the watcher right after recording
 	createObj(t, f, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mysql", Namespace: ns}})
@@ -75,21 +73,21 @@ func TestExistsAndAbsentWatch(t *testing.T) {
 
 	ctx, cancel := short()
 	defer cancel()
-	err := (&Absent{lesson.ObjectRef{Kind: "ConfigMap", Selector: "app=mysql"}}).Wait(ctx, env, nil)
+	err := (&Absent{ObjectRef{Kind: "ConfigMap", Selector: "app=mysql"}}).Wait(ctx, env, nil)
 	if fl := asFailure(t, err); fl.Msg.ID != "StateStillPresent" || fl.Msg.Args["Names"] != "old" {
 		t.Fatal(fl)
 	}
 	if err := f.Client.CoreV1().ConfigMaps(ns).Delete(context.Background(), "old", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&Absent{lesson.ObjectRef{Kind: "ConfigMap", Selector: "app=mysql"}}).Wait(context.Background(), env, nil); err != nil {
+	if err := (&Absent{ObjectRef{Kind: "ConfigMap", Selector: "app=mysql"}}).Wait(context.Background(), env, nil); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestExistsUnknownKind(t *testing.T) {
 	env, _ := newEnv(t)
-	err := (&Exists{lesson.ObjectRef{Kind: "Frobnicator", Name: "x"}}).Wait(context.Background(), env, nil)
+	err := (&Exists{ObjectRef{Kind: "Frobnicator", Name: "x"}}).Wait(context.Background(), env, nil)
 	if f := asFailure(t, err); f.Msg.ID != "StepUnknownKind" {
 		t.Fatal(f)
 	}
@@ -97,7 +95,7 @@ func TestExistsUnknownKind(t *testing.T) {
 
 func TestNodeChanged(t *testing.T) {
 	env, f := newEnv(t, mysqlPod("mysql-2", true, onNode("node-1")))
-	c := &NodeChanged{PodRef: lesson.PodRef{Pod: "mysql-2"}}
+	c := &NodeChanged{Pod: "mysql-2"}
 	if err := c.Prepare(context.Background(), env); err != nil || c.Before() != "node-1" {
 		t.Fatal(c.Before(), err)
 	}
@@ -122,14 +120,14 @@ func TestPVCsCheck(t *testing.T) {
 	five, three := 5, 3
 	cases := []struct {
 		name   string
-		check  lesson.PVCs
+		check  PVCs
 		wantID string
 	}{
-		{"bound by name", lesson.PVCs{Names: []string{"data-mysql-0", "data-mysql-1"}, Phase: "Bound"}, ""},
-		{"pending one", lesson.PVCs{Names: []string{"data-mysql-0", "data-mysql-2"}, Phase: "Bound"}, "StatePVCPhase"},
-		{"missing", lesson.PVCs{Names: []string{"data-mysql-7"}}, "StatePVCMissing"},
-		{"count", lesson.PVCs{Selector: "app=mysql", Count: &three}, ""},
-		{"wrong count", lesson.PVCs{Selector: "app=mysql", Count: &five}, "StatePVCCount"},
+		{"bound by name", PVCs{Names: []string{"data-mysql-0", "data-mysql-1"}, Phase: "Bound"}, ""},
+		{"pending one", PVCs{Names: []string{"data-mysql-0", "data-mysql-2"}, Phase: "Bound"}, "StatePVCPhase"},
+		{"missing", PVCs{Names: []string{"data-mysql-7"}}, "StatePVCMissing"},
+		{"count", PVCs{Selector: "app=mysql", Count: &three}, ""},
+		{"wrong count", PVCs{Selector: "app=mysql", Count: &five}, "StatePVCCount"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,7 +138,8 @@ func TestPVCsCheck(t *testing.T) {
 				ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
 			}
 			defer cancel()
-			err := (&PVCs{tc.check}).Wait(ctx, env, nil)
+			c := tc.check
+			err := (&c).Wait(ctx, env, nil)
 			if tc.wantID == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -156,7 +155,7 @@ func TestPVCsCheck(t *testing.T) {
 
 func TestSameUID(t *testing.T) {
 	env, f := newEnv(t, pvc("data-mysql-2", corev1.ClaimBound))
-	c := &SameUID{ObjectRef: lesson.ObjectRef{Kind: "PersistentVolumeClaim", Name: "data-mysql-2"}}
+	c := &SameUID{ObjectRef: ObjectRef{Kind: "PersistentVolumeClaim", Name: "data-mysql-2"}}
 	if err := c.Prepare(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +177,7 @@ func TestSameUID(t *testing.T) {
 
 func TestRestartsUnchanged(t *testing.T) {
 	env, f := newEnv(t, mysqlPod("mysql-2", true, restarts(1)))
-	c := &RestartsUnchanged{PodRef: lesson.PodRef{Pod: "mysql-2", Container: "mysql"}}
+	c := &RestartsUnchanged{PodRef: PodRef{Pod: "mysql-2", Container: "mysql"}}
 	if err := c.Prepare(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}

@@ -30,12 +30,24 @@ var cleanupKinds = []schema.GroupVersionResource{
 // Cleanup deletes everything in the namespace that the lesson's selector
 // matches (pods and claims included) and uncordons every node the run
 // cordoned. It does not wait for pods to terminate; an Absent check does.
-type Cleanup struct {
-	lesson.Cleanup
-}
+type Cleanup struct{}
 
-// Describe implements Action.
-func (a *Cleanup) Describe() Msg { return M("ActionCleanup") }
+func init() { RegisterAction[Cleanup]("cleanup", `{}`) }
+
+// Validate implements lesson.Body.
+func (a *Cleanup) Validate(v *lesson.Validator) {}
+
+// Describe implements Kind.
+func (a *Cleanup) Describe() Msg { return M("KindCleanup") }
+
+// Verbs implements Kind: list and delete on every kind cleanup deletes.
+func (a *Cleanup) Verbs() []Verb {
+	var out []Verb
+	for _, k := range cleanupKinds {
+		out = append(out, Verb{Group: k.Group, Resource: k.Resource, Verb: "list"}, Verb{Group: k.Group, Resource: k.Resource, Verb: "delete"})
+	}
+	return out
+}
 
 // Run implements Action.
 func (a *Cleanup) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {

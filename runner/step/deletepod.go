@@ -12,11 +12,20 @@ import (
 // DeletePod deletes a pod (its StatefulSet re-creates it with the same
 // name). A pod that is already gone counts as deleted.
 type DeletePod struct {
-	lesson.DeletePod
+	// Name is the pod's name.
+	Name string `yaml:"name"`
 }
 
-// Describe implements Action.
-func (a *DeletePod) Describe() Msg { return M("ActionDeletePod", "Pod", a.Name) }
+func init() { RegisterAction[DeletePod]("deletePod", `{name: mysql-2}`) }
+
+// Validate implements lesson.Body.
+func (a *DeletePod) Validate(v *lesson.Validator) { v.Require(a.Name != "", "name") }
+
+// Describe implements Kind.
+func (a *DeletePod) Describe() Msg { return M("KindDeletePod", "Pod", a.Name) }
+
+// Verbs implements Kind.
+func (a *DeletePod) Verbs() []Verb { return []Verb{{Resource: "pods", Verb: "delete"}} }
 
 // Run implements Action.
 func (a *DeletePod) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
@@ -29,3 +38,6 @@ func (a *DeletePod) Run(ctx context.Context, env *Env, report Reporter) (Outcome
 	}
 	return Outcome{Msg: M("OutcomeDeleted", "Object", "pod/"+a.Name)}, nil
 }
+
+// TargetPods implements PodTarget.
+func (a *DeletePod) TargetPods() ([]string, string) { return []string{a.Name}, "" }

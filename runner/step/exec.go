@@ -13,13 +13,31 @@ import (
 // one), e.g. `mv /usr/bin/mysql /usr/bin/mysql.off` in mysql-2's mysql
 // container to break its readiness probe.
 type Exec struct {
-	lesson.Exec
+	// Pod is the pod's name.
+	Pod string `yaml:"pod"`
+	// Container defaults to the pod's first container.
+	Container string `yaml:"container"`
+	// Command is the argv to run (no shell unless you call one).
+	Command []string `yaml:"command"`
 }
 
-// Describe implements Action.
-func (a *Exec) Describe() Msg {
-	return M("ActionExec", "Pod", a.Pod, "Container", a.Container, "Command", strings.Join(a.Command, " "))
+func init() {
+	RegisterAction[Exec]("exec", `{pod: mysql-2, container: mysql, command: [sh, -c, "mv /usr/bin/mysql /usr/bin/mysql.off"]}`)
 }
+
+// Validate implements lesson.Body.
+func (a *Exec) Validate(v *lesson.Validator) {
+	v.Require(a.Pod != "", "pod")
+	v.Require(len(a.Command) > 0, "command")
+}
+
+// Describe implements Kind.
+func (a *Exec) Describe() Msg {
+	return M("KindExec", "Pod", a.Pod, "Container", a.Container, "Command", strings.Join(a.Command, " "))
+}
+
+// Verbs implements Kind.
+func (a *Exec) Verbs() []Verb { return []Verb{{Resource: "pods", Subresource: "exec", Verb: "create"}} }
 
 // Run implements Action.
 func (a *Exec) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
@@ -35,3 +53,6 @@ func (a *Exec) Run(ctx context.Context, env *Env, report Reporter) (Outcome, err
 	}
 	return Outcome{Msg: M("OutcomeExec", "Pod", a.Pod), Output: out}, nil
 }
+
+// TargetPods implements PodTarget.
+func (a *Exec) TargetPods() ([]string, string) { return []string{a.Pod}, a.Container }

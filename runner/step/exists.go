@@ -3,9 +3,9 @@ package step
 import (
 	"context"
 	"sort"
-	"strings"
+	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
@@ -13,13 +13,19 @@ import (
 // Exists waits until an object of a kind exists (by name, or any object a
 // selector matches), through the dynamic client so it works for any kind.
 type Exists struct {
-	lesson.ObjectRef
+	ObjectRef `yaml:",inline"`
 }
 
-// Describe implements Check.
-func (c *Exists) Describe() Msg {
-	return M("CheckExists", "Kind", c.Kind, "What", refWhat(c.ObjectRef))
-}
+func init() { RegisterCheck[Exists]("exists", `{kind: Service, name: mysql}`) }
+
+// Validate implements lesson.Body.
+func (c *Exists) Validate(v *lesson.Validator) { validateObjectRef(v, c.ObjectRef) }
+
+// Describe implements Kind.
+func (c *Exists) Describe() Msg { return M("KindExists", "Kind", c.Kind, "What", c.what()) }
+
+// Verbs implements Kind.
+func (c *Exists) Verbs() []Verb { return objectVerbs(c.Kind) }
 
 // Wait implements Check.
 func (c *Exists) Wait(ctx context.Context, env *Env, report Reporter) error {
@@ -32,48 +38,65 @@ func (c *Exists) Wait(ctx context.Context, env *Env, report Reporter) error {
 		if names := matching(s, c.Name); len(names) > 0 {
 			return true, nil
 		}
-		mm.set(M("StateNotFound", "Kind", c.Kind, "What", refWhat(c.ObjectRef), "Namespace", env.Namespace()), M("HintExists"))
+		mm.set(M("StateNotFound", "Kind", c.Kind, "What", c.what(), "Namespace", env.Namespace()), M("HintExists"))
 		return false, nil
 	}
 	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), c.Selector, eval, mm.apiError)
 	return mm.failure(ctx, err)
 }
 
-// Absent waits until no object of a kind matches (by name or selector);
-// objects still terminating count as present.
-type Absent struct {
-	lesson.ObjectRef
+// Evidence implements Check: proven by the object (its creation time), or,
+// once a later step deleted it, by an event about it.
+func (c *Exists) Evidence(h *History, since time.Time) Evidence {
+	var at time.Time
+	for _, o := range c.ObjectRef.select_(h) {
+		if t := o.GetCreationTimestamp().Time; h.current(o.GetCreationTimestamp()) && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	if !at.IsZero() {
+		return proven(at, M("EvidenceCreated", "What", c.Kind+" "+c.what(), "At", clock(at)))
+	}
+	if c.Name != "" {
+		if ev := h.EventsAbout(c.Kind, c.Name, ""); len(ev) > 0 {
+			at = EventFirst(ev[0])
+			return proven(at, M("EvidenceEvent", "Reason", ev[0].Reason, "What", c.Name, "At", clock(at)))
+		}
+	}
+	return Evidence{Proof: NotYet}
 }
 
-// Describe implements Check.
-func (c *Absent) Describe() Msg {
-	return M("CheckAbsent", "Kind", c.Kind, "What", refWhat(c.ObjectRef))
+// validateObjectRef requires a kind and a name or a selector.
+func validateObjectRef(v *lesson.Validator, r ObjectRef) {
+	v.Require(r.Kind != "", "kind")
+	v.Require(r.Name != "" || r.Selector != "", "name|selector")
 }
 
-// Wait implements Check.
-func (c *Absent) Wait(ctx context.Context, env *Env, report Reporter) error {
-	mm := newMismatch(env, report)
-	gvr, namespaced, err := env.resolve(c.Kind)
+// objectVerbs are what watching objects of kind takes.
+func objectVerbs(kind string) []Verb {
+	return []Verb{{Kind: kind, Verb: "list"}, {Kind: kind, Verb: "watch"}}
+}
+
+// select_ returns the objects of the history the reference names.
+func (r ObjectRef) select_(h *History) []objectMeta {
+	objs := h.ObjectsOf(r.Kind)
+	if r.Name != "" {
+		if o, ok := objs[r.Name]; ok {
+			return []objectMeta{o}
+		}
+		return nil
+	}
+	sel, err := labels.Parse(r.Selector)
 	if err != nil {
-		return err
+		return nil
 	}
-	eval := func(s snapshot) (bool, error) {
-		names := matching(s, c.Name)
-		if len(names) == 0 {
-			return true, nil
+	var out []objectMeta
+	for _, o := range objs {
+		if sel.Matches(labels.Set(o.GetLabels())) {
+			out = append(out, o)
 		}
-		var terminating []string
-		for _, n := range names {
-			if m, err := meta.Accessor(s[n]); err == nil && m.GetDeletionTimestamp() != nil {
-				terminating = append(terminating, n)
-			}
-		}
-		mm.set(M("StateStillPresent", "Kind", c.Kind, "Names", strings.Join(names, ", "), "Count", len(names), "Terminating", len(terminating)),
-			M("HintAbsent", "Namespace", env.Namespace(), "Selector", c.Selector))
-		return false, nil
 	}
-	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), c.Selector, eval, mm.apiError)
-	return mm.failure(ctx, err)
+	return out
 }
 
 // matching returns the sorted names in s, or just name when set and present.
@@ -90,11 +113,4 @@ func matching(s snapshot, name string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func refWhat(r lesson.ObjectRef) string {
-	if r.Name != "" {
-		return r.Name
-	}
-	return r.Selector
 }

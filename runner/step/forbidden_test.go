@@ -10,8 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 // An API server that just restarted answers Forbidden for a moment (seen
@@ -27,7 +25,7 @@ func TestTransientForbiddenIsRetried(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	c := &PodsReady{lesson.PodsReady{Names: []string{"mysql-0"}}}
+	c := &PodsReady{Names: []string{"mysql-0"}}
 	if err := c.Wait(context.Background(), env, nil); err != nil {
 		t.Fatal(err)
 	}

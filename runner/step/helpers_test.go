@@ -27,7 +27,7 @@ func newEnv(t testing.TB, objects ...runtime.Object) (*Env, *kubefake.Fakes) {
 	t.Helper()
 	c, f := kubefake.New(ns, objects...)
 	spec := lesson.Spec{Selector: "app=mysql", Images: map[string]string{"mariadb": "kubetutor.local/mariadb:10.11"}}
-	return NewEnv(c, fstest.MapFS{}, spec, nil), f
+	return NewEnv(c, fstest.MapFS{}, "mysql", spec, nil), f
 }
 
 // watchStarted signals each time a watch of resource is established on the
@@ -84,7 +84,7 @@ func restarts(n int32) podOpt {
 	}
 }
 
-func readyAt(t time.Time) podOpt {
+func readySince(t time.Time) podOpt {
 	return func(p *corev1.Pod) {
 		for i := range p.Status.Conditions {
 			p.Status.Conditions[i].LastTransitionTime = metav1.NewTime(t)

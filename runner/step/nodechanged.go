@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -12,12 +13,39 @@ import (
 // NodeChanged waits until a pod runs on another node than the one it ran on
 // before the step's action (recorded by Prepare), e.g. after a drain.
 type NodeChanged struct {
-	lesson.PodRef
+	// Pod is the pod's name.
+	Pod    string `yaml:"pod"`
 	before string
 }
 
-// Describe implements Check.
-func (c *NodeChanged) Describe() Msg { return M("CheckNodeChanged", "Pod", c.Pod) }
+func init() { RegisterCheck[NodeChanged]("nodeChanged", `{pod: mysql-2}`) }
+
+// Validate implements lesson.Body.
+func (c *NodeChanged) Validate(v *lesson.Validator) { v.Require(c.Pod != "", "pod") }
+
+// Describe implements Kind.
+func (c *NodeChanged) Describe() Msg { return M("KindNodeChanged", "Pod", c.Pod) }
+
+// Verbs implements Kind.
+func (c *NodeChanged) Verbs() []Verb { return podVerbs }
+
+// Evidence implements Check: proven by the scheduler's Scheduled events (a
+// pod incarnation after since on another node than the one before since).
+func (c *NodeChanged) Evidence(h *History, since time.Time) Evidence {
+	before := ""
+	for _, in := range h.incarnations(c.Pod) {
+		switch {
+		case in.node == "":
+		case !in.at.After(since):
+			before = in.node
+		case before == "":
+			before = in.node // the first one known after since is the reference
+		case in.node != before:
+			return proven(in.at, M("EvidenceMoved", "Pod", c.Pod, "From", before, "To", in.node, "At", clock(in.at)))
+		}
+	}
+	return Evidence{Proof: NotYet}
+}
 
 // Prepare records the pod's node before the action.
 func (c *NodeChanged) Prepare(ctx context.Context, env *Env) error {
@@ -54,3 +82,6 @@ func (c *NodeChanged) Wait(ctx context.Context, env *Env, report Reporter) error
 	err := watchUntil(ctx, env.podsLister(), "", eval, mm.apiError)
 	return mm.failure(ctx, err)
 }
+
+// TargetPods implements PodTarget.
+func (c *NodeChanged) TargetPods() ([]string, string) { return []string{c.Pod}, "" }

@@ -3,6 +3,8 @@ package step
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -14,7 +16,58 @@ import (
 // e.g. "mysql-2's mysql container Ready=False" after its readiness probe
 // was broken.
 type PodCondition struct {
-	lesson.PodCondition
+	// Pod is the pod's name.
+	Pod string `yaml:"pod"`
+	// Container, when set, checks that container's ready flag instead of a
+	// pod condition.
+	Container string `yaml:"container"`
+	// Type is the pod condition type (default Ready).
+	Type string `yaml:"type"`
+	// Status is "True" or "False".
+	Status string `yaml:"status"`
+}
+
+func init() {
+	RegisterCheck[PodCondition]("podCondition", `{pod: mysql-2, container: mysql, status: "False"}`)
+}
+
+// Validate implements lesson.Body.
+func (c *PodCondition) Validate(v *lesson.Validator) {
+	v.Require(c.Pod != "", "pod")
+	v.Require(c.Status == "True" || c.Status == "False", "status (True|False)")
+}
+
+// Verbs implements Kind.
+func (c *PodCondition) Verbs() []Verb { return podVerbs }
+
+// Evidence implements Check: proven when the status holds and changed
+// after since; a container found not ready is proven as well by the
+// kubelet's "Readiness probe failed" (Unhealthy) events after since, which
+// outlive the state when a later step repairs it.
+func (c *PodCondition) Evidence(h *History, since time.Time) Evidence {
+	p := h.Pods[c.Pod]
+	if p != nil && p.DeletionTimestamp == nil && c.observe(p) == c.want() {
+		at := p.CreationTimestamp.Time
+		if cond := podCondition(p, corev1.PodConditionType(c.condType())); cond != nil {
+			at = cond.LastTransitionTime.Time
+		}
+		if !at.Before(since) {
+			return proven(at, M("EvidenceCondition", "Pod", c.Pod, "At", clock(at)))
+		}
+		if c.want() == "True" {
+			return Evidence{Proof: Holds}
+		}
+	}
+	if c.Container != "" && c.want() == "False" {
+		for _, e := range h.EventsAbout("Pod", c.Pod, "Unhealthy") {
+			if strings.HasPrefix(e.Message, "Readiness probe failed") && !EventLast(e).Before(since) {
+				at := latest(EventFirst(e), since)
+				return proven(at, M("EvidenceEvent", "Reason", e.Reason, "What", c.Pod, "At", clock(at)))
+			}
+		}
+		return Evidence{Proof: NotYet}
+	}
+	return Evidence{Proof: NotNow}
 }
 
 func (c *PodCondition) condType() string {
@@ -31,12 +84,9 @@ func (c *PodCondition) want() string {
 	return c.Status
 }
 
-// Describe implements Check.
+// Describe implements Kind.
 func (c *PodCondition) Describe() Msg {
-	if c.Container != "" {
-		return M("CheckContainerReady", "Pod", c.Pod, "Container", c.Container, "Status", c.want())
-	}
-	return M("CheckPodCondition", "Pod", c.Pod, "Type", c.condType(), "Status", c.want())
+	return M("KindPodCondition", "Pod", c.Pod, "Container", c.Container, "Type", c.condType(), "Status", c.want())
 }
 
 // Wait implements Check.
@@ -88,3 +138,6 @@ func (c *PodCondition) observe(p *corev1.Pod) string {
 	}
 	return "Unknown"
 }
+
+// TargetPods implements PodTarget.
+func (c *PodCondition) TargetPods() ([]string, string) { return []string{c.Pod}, c.Container }

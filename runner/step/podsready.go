@@ -3,8 +3,10 @@ package step
 import (
 	"context"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
@@ -14,18 +16,96 @@ import (
 // promises), or Count of the pods a selector matches. It watches the pods
 // and diagnoses the ones that are stuck.
 type PodsReady struct {
-	lesson.PodsReady
+	// Names of the pods; or use Selector (with Count).
+	Names []string `yaml:"names"`
+	// Selector is a label selector of the pods.
+	Selector string `yaml:"selector"`
+	// Count is how many selected pods must be Ready (0: all of them, at
+	// least one).
+	Count int `yaml:"count"`
+	// InOrder requires Names to become Ready in the listed order.
+	InOrder bool `yaml:"inOrder"`
 }
 
-// Describe implements Check.
+func init() {
+	RegisterCheck[PodsReady]("podsReady", `{names: [mysql-0, mysql-1, mysql-2], inOrder: true}`)
+}
+
+// Validate implements lesson.Body.
+func (c *PodsReady) Validate(v *lesson.Validator) {
+	v.Require(len(c.Names) > 0 || c.Selector != "", "names|selector")
+	v.Require(!c.InOrder || len(c.Names) > 1, "names (inOrder needs two or more)")
+}
+
+// Describe implements Kind.
 func (c *PodsReady) Describe() Msg {
-	if len(c.Names) > 0 {
-		if c.InOrder {
-			return M("CheckPodsReadyInOrder", "Pods", strings.Join(c.Names, ", "))
+	return M("KindPodsReady", "Pods", strings.Join(c.Names, ", "), "InOrder", c.InOrder, "Selector", c.Selector, "Count", c.Count)
+}
+
+// Verbs implements Kind: the pods, and their logs and events to diagnose
+// the ones that are stuck.
+func (c *PodsReady) Verbs() []Verb { return podVerbs }
+
+// podVerbs are what watching and diagnosing pods take.
+var podVerbs = []Verb{{Resource: "pods", Verb: "list"}, {Resource: "pods", Verb: "watch"},
+	{Resource: "pods", Subresource: "log", Verb: "get"}, {Resource: "events", Verb: "list"}}
+
+// Evidence implements Check: proven when the pods became Ready after since
+// (when the pods are gone now, a Started event after since counts: they
+// ran); Ready since before the step only holds.
+func (c *PodsReady) Evidence(h *History, since time.Time) Evidence {
+	if len(c.Names) == 0 {
+		sel, err := labels.Parse(c.Selector)
+		if err != nil {
+			return Evidence{Proof: NotYet}
 		}
-		return M("CheckPodsReady", "Pods", strings.Join(c.Names, ", "))
+		var ready []string
+		var at time.Time
+		for name, p := range h.Pods {
+			if sel.Matches(labels.Set(p.Labels)) && podReady(p) {
+				ready = append(ready, name)
+				at = latest(at, readyAt(p))
+			}
+		}
+		want := max(c.Count, 1)
+		if len(ready) < want {
+			return Evidence{Proof: NotYet}
+		}
+		return readyEvidence(at, since, strings.Join(ready, ", "))
 	}
-	return M("CheckPodsReadySelector", "Selector", c.Selector, "Count", c.Count)
+	var at time.Time
+	for _, name := range c.Names {
+		p := h.Pods[name]
+		switch {
+		case podReady(p):
+			at = latest(at, readyAt(p))
+		case p == nil:
+			started := h.EventsAbout("Pod", name, "Started")
+			if len(started) == 0 {
+				return Evidence{Proof: NotYet, Msg: M("StatePodMissing", "Pod", name)}
+			}
+			at = latest(at, EventFirst(started[len(started)-1]))
+		default:
+			return Evidence{Proof: NotYet, Msg: podState(name, p)}
+		}
+	}
+	return readyEvidence(at, since, strings.Join(c.Names, ", "))
+}
+
+func readyEvidence(at, since time.Time, pods string) Evidence {
+	msg := M("EvidenceReady", "Pods", pods, "At", clock(at))
+	if at.Before(since) {
+		return Evidence{Proof: Holds, Msg: msg}
+	}
+	return proven(at, msg)
+}
+
+// readyAt is when a Ready pod became Ready.
+func readyAt(p *corev1.Pod) time.Time {
+	if c := podCondition(p, corev1.PodReady); c != nil {
+		return c.LastTransitionTime.Time
+	}
+	return p.CreationTimestamp.Time
 }
 
 // Wait implements Check.
@@ -127,3 +207,6 @@ func (c *PodsReady) order(pods map[string]*corev1.Pod) *Failure {
 	}
 	return nil
 }
+
+// TargetPods implements PodTarget.
+func (c *PodsReady) TargetPods() ([]string, string) { return c.Names, "" }

@@ -7,14 +7,12 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
-
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 func TestPodsReadyWatchEventsAfterStart(t *testing.T) {
 	env, f := newEnv(t, mysqlPod("mysql-0", true), mysqlPod("mysql-1", false))
 	started := watchStarted(f.Client, "pods")
-	c := &PodsReady{lesson.PodsReady{Names: []string{"mysql-0", "mysql-1", "mysql-2"}}}
+	c := &PodsReady{Names: []string{"mysql-0", "mysql-1", "mysql-2"}}
 	res := runCheck(context.Background(), env, c)
 	waitFor(t, started)
 	updatePod(t, f, mysqlPod("mysql-1", true))
@@ -33,7 +31,7 @@ func TestPodsReadyWatchEventsAfterStart(t *testing.T) {
 // that times out says what it last saw, not "context deadline exceeded".
 func TestCheckTimeoutNamesLastMismatch(t *testing.T) {
 	env, _ := newEnv(t, mysqlPod("mysql-0", true), mysqlPod("mysql-1", true), mysqlPod("mysql-2", false))
-	c := &PodsReady{lesson.PodsReady{Names: []string{"mysql-0", "mysql-1", "mysql-2"}}}
+	c := &PodsReady{Names: []string{"mysql-0", "mysql-1", "mysql-2"}}
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	err := c.Wait(ctx, env, nil)
@@ -60,23 +58,23 @@ func TestPodsReady(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name   string
-		check  lesson.PodsReady
+		check  PodsReady
 		pods   []*podArgs
 		wantOK bool
 		wantID string
 	}{
-		{"all ready", lesson.PodsReady{Names: []string{"mysql-0", "mysql-1"}}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", true, 1}}, true, ""},
-		{"one missing", lesson.PodsReady{Names: []string{"mysql-0", "mysql-1"}}, []*podArgs{{"mysql-0", true, 0}}, false, "StatePodMissing"},
-		{"in order", lesson.PodsReady{Names: []string{"mysql-0", "mysql-1"}, InOrder: true}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", true, 5}}, true, ""},
-		{"out of order", lesson.PodsReady{Names: []string{"mysql-0", "mysql-1"}, InOrder: true}, []*podArgs{{"mysql-0", true, 10}, {"mysql-1", true, 5}}, false, "StatePodsOutOfOrder"},
-		{"selector count", lesson.PodsReady{Selector: "app=mysql", Count: 2}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", true, 0}, {"mysql-2", false, 0}}, true, ""},
-		{"selector all", lesson.PodsReady{Selector: "app=mysql"}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", false, 0}}, false, "StatePodNotReady"},
+		{"all ready", PodsReady{Names: []string{"mysql-0", "mysql-1"}}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", true, 1}}, true, ""},
+		{"one missing", PodsReady{Names: []string{"mysql-0", "mysql-1"}}, []*podArgs{{"mysql-0", true, 0}}, false, "StatePodMissing"},
+		{"in order", PodsReady{Names: []string{"mysql-0", "mysql-1"}, InOrder: true}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", true, 5}}, true, ""},
+		{"out of order", PodsReady{Names: []string{"mysql-0", "mysql-1"}, InOrder: true}, []*podArgs{{"mysql-0", true, 10}, {"mysql-1", true, 5}}, false, "StatePodsOutOfOrder"},
+		{"selector count", PodsReady{Selector: "app=mysql", Count: 2}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", true, 0}, {"mysql-2", false, 0}}, true, ""},
+		{"selector all", PodsReady{Selector: "app=mysql"}, []*podArgs{{"mysql-0", true, 0}, {"mysql-1", false, 0}}, false, "StatePodNotReady"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var objs []runtime.Object
 			for _, p := range tc.pods {
-				objs = append(objs, mysqlPod(p.name, p.ready, readyAt(t0.Add(time.Duration(p.at)*time.Second))))
+				objs = append(objs, mysqlPod(p.name, p.ready, readySince(t0.Add(time.Duration(p.at)*time.Second))))
 			}
 			env, _ := newEnv(t, objs...)
 			// A pass returns at once; a failure is awaited for 200ms.
@@ -86,7 +84,8 @@ func TestPodsReady(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			err := (&PodsReady{tc.check}).Wait(ctx, env, nil)
+			c := tc.check
+			err := (&c).Wait(ctx, env, nil)
 			if tc.wantOK {
 				if err != nil {
 					t.Fatal(err)
@@ -113,7 +112,7 @@ func BenchmarkPodsReadyReaction(b *testing.B) {
 		b.StopTimer()
 		env, f := newEnv(b, mysqlPod("mysql-0", false))
 		started := watchStarted(f.Client, "pods")
-		c := &PodsReady{lesson.PodsReady{Names: []string{"mysql-0"}}}
+		c := &PodsReady{Names: []string{"mysql-0"}}
 		res := runCheck(context.Background(), env, c)
 		waitFor(b, started)
 		b.StartTimer()

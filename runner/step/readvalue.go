@@ -2,8 +2,6 @@ package step
 
 import (
 	"context"
-
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 // ReadValue runs a one-value query once on a new connection to target (a
@@ -11,7 +9,7 @@ import (
 // and returns the pod that answered and the first column of the first row
 // ("" when there is none). The TUI's read-service pane calls it once a
 // second with SELECT @@server_id.
-func ReadValue(ctx context.Context, env *Env, target lesson.SQLTarget, query string) (pod, value string, err error) {
+func ReadValue(ctx context.Context, env *Env, target SQLTarget, query string) (pod, value string, err error) {
 	conn, err := dialSQL(ctx, env, target)
 	if err != nil {
 		return "", "", err

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,12 +17,30 @@ import (
 // PersistentVolumeClaim. It waits while the object is absent and fails at
 // once when it was replaced.
 type SameUID struct {
-	lesson.ObjectRef
-	before types.UID
+	ObjectRef `yaml:",inline"`
+	before    types.UID
 }
 
-// Describe implements Check.
-func (c *SameUID) Describe() Msg { return M("CheckSameUID", "Kind", c.Kind, "Name", c.Name) }
+func init() { RegisterCheck[SameUID]("sameUID", `{kind: PersistentVolumeClaim, name: data-mysql-2}`) }
+
+// Validate implements lesson.Body.
+func (c *SameUID) Validate(v *lesson.Validator) {
+	v.Require(c.Kind != "", "kind")
+	v.Require(c.Name != "", "name")
+}
+
+// Describe implements Kind.
+func (c *SameUID) Describe() Msg { return M("KindSameUID", "Kind", c.Kind, "Name", c.Name) }
+
+// Verbs implements Kind.
+func (c *SameUID) Verbs() []Verb { return append(objectVerbs(c.Kind), Verb{Kind: c.Kind, Verb: "get"}) }
+
+// Evidence implements Check: holds while the object is older than the step
+// (created before since), which alone proves nothing.
+func (c *SameUID) Evidence(h *History, since time.Time) Evidence {
+	o, ok := h.ObjectsOf(c.Kind)[c.Name]
+	return state(ok && !o.GetCreationTimestamp().Time.After(since), Msg{})
+}
 
 // Prepare records the object's UID before the action.
 func (c *SameUID) Prepare(ctx context.Context, env *Env) error {

@@ -14,14 +14,31 @@ import (
 // (client-go scale, like `kubectl scale`). Setting the current number again
 // is harmless.
 type Scale struct {
-	lesson.Scale
+	// StatefulSet is the name of the StatefulSet.
+	StatefulSet string `yaml:"statefulSet"`
+	// Replicas is the new number of replicas.
+	Replicas int `yaml:"replicas"`
+}
+
+func init() { RegisterAction[Scale]("scale", `{statefulSet: mysql, replicas: 5}`) }
+
+// Validate implements lesson.Body.
+func (a *Scale) Validate(v *lesson.Validator) {
+	v.Require(a.StatefulSet != "", "statefulSet")
+	v.Require(a.Replicas >= 0, "replicas")
+}
+
+// Verbs implements Kind.
+func (a *Scale) Verbs() []Verb {
+	return []Verb{{Group: "apps", Resource: "statefulsets", Subresource: "scale", Verb: "get"},
+		{Group: "apps", Resource: "statefulsets", Subresource: "scale", Verb: "update"}}
 }
 
 var statefulSets = schema.GroupResource{Group: "apps", Resource: "statefulsets"}
 
-// Describe implements Action.
+// Describe implements Kind.
 func (a *Scale) Describe() Msg {
-	return M("ActionScale", "StatefulSet", a.StatefulSet, "Replicas", a.Replicas)
+	return M("KindScale", "StatefulSet", a.StatefulSet, "Replicas", a.Replicas)
 }
 
 // Run implements Action.

@@ -9,8 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 // The StatefulSet controller updates the object all the time: a scale
@@ -26,7 +24,7 @@ func TestScaleRetriesConflicts(t *testing.T) {
 		}
 		return false, nil, nil
 	})
-	if _, err := (&Scale{lesson.Scale{StatefulSet: "mysql", Replicas: 5}}).Run(context.Background(), env, func(Msg) {}); err != nil {
+	if _, err := (&Scale{StatefulSet: "mysql", Replicas: 5}).Run(context.Background(), env, func(Msg) {}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.Client.AppsV1().StatefulSets(ns).Get(context.Background(), "mysql", metav1.GetOptions{})

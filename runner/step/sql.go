@@ -15,13 +15,32 @@ import (
 // bounded by the step's context, since a pod can be Ready a moment before
 // its endpoint is; statements run once.
 type SQL struct {
-	lesson.SQL
+	SQLTarget `yaml:",inline"`
+	// Statements run in order on one connection.
+	Statements []string `yaml:"statements"`
 }
 
-// Describe implements Action.
-func (a *SQL) Describe() Msg {
-	return M("ActionSQL", "Target", targetName(a.SQLTarget), "Statements", strings.Join(a.Statements, "; "))
+func init() {
+	RegisterAction[SQL]("sql", `{pod: mysql-0, statements: ["CREATE DATABASE IF NOT EXISTS test"]}`)
 }
+
+// Validate implements lesson.Body.
+func (a *SQL) Validate(v *lesson.Validator) {
+	v.Require((a.Pod == "") != (a.Service == ""), "pod|service")
+	v.Require(len(a.Statements) > 0, "statements")
+}
+
+// Describe implements Kind.
+func (a *SQL) Describe() Msg {
+	return M("KindSQL", "Target", targetName(a.SQLTarget), "Statements", strings.Join(a.Statements, "; "))
+}
+
+// Verbs implements Kind.
+func (a *SQL) Verbs() []Verb { return sqlVerbs }
+
+// sqlVerbs are what reaching a pod's or a service's database takes.
+var sqlVerbs = []Verb{{Resource: "pods", Subresource: "portforward", Verb: "create"},
+	{Resource: "pods", Verb: "get"}, {Group: "discovery.k8s.io", Resource: "endpointslices", Verb: "list"}}
 
 // Run implements Action.
 func (a *SQL) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
@@ -48,7 +67,7 @@ func (a *SQL) Run(ctx context.Context, env *Env, report Reporter) (Outcome, erro
 
 // connectRetry connects to the target, retrying failures to connect until
 // ctx ends; the failure names the last error.
-func connectRetry(ctx context.Context, env *Env, t lesson.SQLTarget, report Reporter) (*sqlConn, error) {
+func connectRetry(ctx context.Context, env *Env, t SQLTarget, report Reporter) (*sqlConn, error) {
 	mm := newMismatch(env, report)
 	b := newBackoff()
 	for {

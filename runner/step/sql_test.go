@@ -79,8 +79,8 @@ func TestSQLActionToPodReportsServerID(t *testing.T) {
 	env, f := newEnv(t)
 	srv := &fakeServers{}
 	srv.serve(f)
-	a := &SQL{lesson.SQL{SQLTarget: lesson.SQLTarget{Pod: "mysql-0"}, Statements: []string{
-		"CREATE DATABASE IF NOT EXISTS test", "INSERT INTO test.messages VALUES ('hello')", "SELECT * FROM test.messages"}}}
+	a := &SQL{SQLTarget: SQLTarget{Pod: "mysql-0"}, Statements: []string{
+		"CREATE DATABASE IF NOT EXISTS test", "INSERT INTO test.messages VALUES ('hello')", "SELECT * FROM test.messages"}}
 	out, err := a.Run(context.Background(), env, func(Msg) {})
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +107,8 @@ func TestSQLThroughServiceUsesOnlyReadyEndpoints(t *testing.T) {
 	srv.serve(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := &ValuesSeen{lesson.ValuesSeen{SQLTarget: lesson.SQLTarget{Service: "mysql-read"}, Query: "SELECT @@server_id",
-		Window: lesson.Duration(time.Second), Include: []string{"100", "101"}, Exclude: []string{"102"}}}
+	c := &ValuesSeen{SQLTarget: SQLTarget{Service: "mysql-read"}, Query: "SELECT @@server_id",
+		Window: lesson.Duration(time.Second), Include: []string{"100", "101"}, Exclude: []string{"102"}}
 	if err := c.Wait(ctx, env, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +126,8 @@ func TestValuesSeenTimeoutNamesMissingServer(t *testing.T) {
 	(&fakeServers{}).serve(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	c := &ValuesSeen{lesson.ValuesSeen{SQLTarget: lesson.SQLTarget{Service: "mysql-read"}, Query: "SELECT @@server_id",
-		Window: lesson.Duration(500 * time.Millisecond), Include: []string{"100", "102"}}}
+	c := &ValuesSeen{SQLTarget: SQLTarget{Service: "mysql-read"}, Query: "SELECT @@server_id",
+		Window: lesson.Duration(500 * time.Millisecond), Include: []string{"100", "102"}}
 	fl := asFailure(t, c.Wait(ctx, env, nil))
 	if !fl.TimedOut || fl.Msg.ID != "StateValuesMissing" || !strings.Contains(fmt.Sprint(fl.Msg.Args["Missing"]), "102") {
 		t.Fatal(fl)
@@ -141,7 +141,7 @@ func TestSQLContainsRequeriesUntilReplicated(t *testing.T) {
 	env, f := newEnv(t, slice(map[string]bool{"mysql-1": true}))
 	srv := &fakeServers{}
 	srv.serve(f)
-	c := &SQLContains{lesson.SQLContains{SQLTarget: lesson.SQLTarget{Service: "mysql-read"}, Query: "SELECT * FROM test.messages", Contains: "hello"}}
+	c := &SQLContains{SQLTarget: SQLTarget{Service: "mysql-read"}, Query: "SELECT * FROM test.messages", Contains: "hello"}
 	var mu sync.Mutex
 	var reports []string
 	res := make(chan error, 1)
@@ -169,7 +169,7 @@ func TestSQLNoReadyEndpointHint(t *testing.T) {
 	(&fakeServers{}).serve(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	c := &SQLContains{lesson.SQLContains{SQLTarget: lesson.SQLTarget{Service: "mysql-read"}, Query: "SELECT 1", Contains: "1"}}
+	c := &SQLContains{SQLTarget: SQLTarget{Service: "mysql-read"}, Query: "SELECT 1", Contains: "1"}
 	fl := asFailure(t, c.Wait(ctx, env, nil))
 	if fl.Msg.ID != "StateSQLConnect" || fl.Hint.ID != "HintNoEndpoint" {
 		t.Fatal(fl)

@@ -15,8 +15,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 // mysqlPort is the port SQL goes to when the target is a pod.
@@ -47,7 +45,7 @@ func (e errNoEndpoint) Error() string {
 // endpoint of the service picked at random from its EndpointSlices — the
 // same set the Service balances over. The go-sql-driver connector gets its
 // own dial function (Config.DialFunc), so nothing is registered globally.
-func dialSQL(ctx context.Context, env *Env, t lesson.SQLTarget) (*sqlConn, error) {
+func dialSQL(ctx context.Context, env *Env, t SQLTarget) (*sqlConn, error) {
 	var mu sync.Mutex
 	picked := t.Pod
 	cfg := mysql.NewConfig()
@@ -216,7 +214,7 @@ func formatTable(cols []string, rows [][]string) string {
 }
 
 // targetName says where SQL goes, for messages.
-func targetName(t lesson.SQLTarget) string {
+func targetName(t SQLTarget) string {
 	if t.Service != "" {
 		return "service/" + t.Service
 	}
@@ -224,7 +222,7 @@ func targetName(t lesson.SQLTarget) string {
 }
 
 // sqlHint suggests what to do about a SQL error.
-func sqlHint(env *Env, t lesson.SQLTarget, err error) Msg {
+func sqlHint(env *Env, t SQLTarget, err error) Msg {
 	var ne errNoEndpoint
 	switch {
 	case asErr(err, &ne):

@@ -3,6 +3,7 @@ package step
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
@@ -12,13 +13,36 @@ import (
 // SQL has no watch: it re-queries on a backoff bounded by the context, and
 // at once whenever a pod or an endpoint of the namespace changes (watched).
 type SQLContains struct {
-	lesson.SQLContains
+	SQLTarget `yaml:",inline"`
+	// Query is one statement that returns rows (SELECT, SHOW …).
+	Query string `yaml:"query"`
+	// Contains is a value that one cell of the result must equal (exactly,
+	// as text).
+	Contains string `yaml:"contains"`
 }
 
-// Describe implements Check.
-func (c *SQLContains) Describe() Msg {
-	return M("CheckSQLContains", "Target", targetName(c.SQLTarget), "Query", c.Query, "Value", c.Contains)
+func init() {
+	RegisterCheck[SQLContains]("sqlContains", `{service: mysql-read, query: "SELECT * FROM test.messages", contains: hello}`)
 }
+
+// Validate implements lesson.Body.
+func (c *SQLContains) Validate(v *lesson.Validator) {
+	v.Require((c.Pod == "") != (c.Service == ""), "pod|service")
+	v.Require(c.Query != "", "query")
+	v.Require(c.Contains != "", "contains")
+}
+
+// Describe implements Kind.
+func (c *SQLContains) Describe() Msg {
+	return M("KindSQLContains", "Target", targetName(c.SQLTarget), "Query", c.Query, "Value", c.Contains)
+}
+
+// Verbs implements Kind: the port-forward, and the pods and endpoints it
+// watches to retry when something moved.
+func (c *SQLContains) Verbs() []Verb { return append(sqlVerbs, changesVerbs...) }
+
+// Evidence implements Check: only the database can tell.
+func (c *SQLContains) Evidence(h *History, since time.Time) Evidence { return Evidence{Proof: Inside} }
 
 // Wait implements Check.
 func (c *SQLContains) Wait(ctx context.Context, env *Env, report Reporter) error {
@@ -68,6 +92,9 @@ func (c *SQLContains) try(ctx context.Context, env *Env, mm *mismatch) bool {
 	return false
 }
 
+// changesVerbs are what changes watches.
+var changesVerbs = []Verb{{Resource: "pods", Verb: "watch"}, {Group: "discovery.k8s.io", Resource: "endpointslices", Verb: "watch"}}
+
 // changes returns a channel that receives (without blocking the watcher)
 // whenever a pod or an EndpointSlice of the namespace changes, until ctx
 // ends. Checks that must poll use it to re-try at once when something moved.
@@ -85,3 +112,6 @@ func changes(ctx context.Context, env *Env) <-chan struct{} {
 	}
 	return ch
 }
+
+// TargetPods implements PodTarget.
+func (c *SQLContains) TargetPods() ([]string, string) { return nonEmpty(c.Pod), "" }

@@ -149,23 +149,6 @@ type Outcome struct {
 // latest mismatch, a recognised failure signature, a drained pod.
 type Reporter func(Msg)
 
-// Action is one thing a step does to the cluster.
-type Action interface {
-	// Describe says what the action does, e.g. "drain the node of mysql-2".
-	Describe() Msg
-	// Run does it. Errors are *Failure values with a hint where possible.
-	Run(ctx context.Context, env *Env, report Reporter) (Outcome, error)
-}
-
-// Check is a condition a step waits for.
-type Check interface {
-	// Describe says what the check expects, e.g. "mysql-2 Ready".
-	Describe() Msg
-	// Wait blocks until the condition holds (nil) or ctx ends. On timeout it
-	// returns a *Failure naming the last concrete mismatch it saw.
-	Wait(ctx context.Context, env *Env, report Reporter) error
-}
-
 // Preparer is implemented by checks that compare with the state before the
 // step's action (same UID, node changed, restarts unchanged). The engine
 // calls Prepare before running the action.
@@ -177,6 +160,8 @@ type Preparer interface {
 type Env struct {
 	// Cluster is the seam to the cluster.
 	Cluster *kube.Cluster
+	// Lesson is the lesson's ID (cordon marks name it).
+	Lesson string
 	// Manifests holds the files apply reads (manifests.FS or --manifests-dir).
 	Manifests fs.FS
 	// Spec is the lesson's lesson.yaml (images, selector).
@@ -189,9 +174,9 @@ type Env struct {
 	Now func() time.Time
 }
 
-// NewEnv returns an Env with a fresh State.
-func NewEnv(c *kube.Cluster, manifests fs.FS, spec lesson.Spec, images map[string]string) *Env {
-	return &Env{Cluster: c, Manifests: manifests, Spec: spec, Images: images, State: &State{}, Now: time.Now}
+// NewEnv returns an Env for lesson id with a fresh State.
+func NewEnv(c *kube.Cluster, manifests fs.FS, id string, spec lesson.Spec, images map[string]string) *Env {
+	return &Env{Cluster: c, Lesson: id, Manifests: manifests, Spec: spec, Images: images, State: &State{}, Now: time.Now}
 }
 
 // Namespace is the lesson's namespace.
@@ -262,6 +247,13 @@ func (s *State) CordonedNodes() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.cordoned...)
+}
+
+// cordonedEver reports whether the run cordoned node at some point.
+func (s *State) cordonedEver(node string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return contains(s.ever, node)
 }
 
 // EverCordoned are all nodes the run cordoned.

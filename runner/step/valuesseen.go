@@ -22,14 +22,39 @@ const readEvery = 150 * time.Millisecond
 // server IDs 100, 101 and 102 all answer; after breaking mysql-2's probe,
 // 102 does not. Windows repeat until one matches or the context ends.
 type ValuesSeen struct {
-	lesson.ValuesSeen
+	SQLTarget `yaml:",inline"`
+	// Query returns one value, e.g. "SELECT @@server_id".
+	Query string `yaml:"query"`
+	// Window is how long one round of reads lasts (default 10s).
+	Window lesson.Duration `yaml:"window"`
+	// Include are values that must all be seen within one window.
+	Include []string `yaml:"include"`
+	// Exclude are values that must not be seen within one window.
+	Exclude []string `yaml:"exclude"`
 }
 
-// Describe implements Check.
+func init() {
+	RegisterCheck[ValuesSeen]("valuesSeen", `{service: mysql-read, query: "SELECT @@server_id", window: 10s, include: ["100", "101"], exclude: ["102"]}`)
+}
+
+// Validate implements lesson.Body.
+func (c *ValuesSeen) Validate(v *lesson.Validator) {
+	v.Require((c.Pod == "") != (c.Service == ""), "pod|service")
+	v.Require(c.Query != "", "query")
+	v.Require(len(c.Include)+len(c.Exclude) > 0, "include|exclude")
+}
+
+// Describe implements Kind.
 func (c *ValuesSeen) Describe() Msg {
-	return M("CheckValuesSeen", "Target", targetName(c.SQLTarget), "Query", c.Query,
+	return M("KindValuesSeen", "Target", targetName(c.SQLTarget), "Query", c.Query,
 		"Include", strings.Join(c.Include, ", "), "Exclude", strings.Join(c.Exclude, ", "))
 }
+
+// Verbs implements Kind.
+func (c *ValuesSeen) Verbs() []Verb { return sqlVerbs }
+
+// Evidence implements Check: only the database can tell.
+func (c *ValuesSeen) Evidence(h *History, since time.Time) Evidence { return Evidence{Proof: Inside} }
 
 func (c *ValuesSeen) window() time.Duration {
 	if c.Window > 0 {

@@ -1,13 +1,25 @@
 package step
 
-import "context"
+import (
+	"context"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
+)
 
 // Wait is the action of a step that only observes: it does nothing, and the
-// step's checks do the work.
+// step's checks do the work — e.g. after a learner typed the command.
 type Wait struct{}
 
-// Describe implements Action.
-func (a *Wait) Describe() Msg { return M("ActionWait") }
+func init() { RegisterAction[Wait]("wait", `{}`) }
+
+// Validate implements lesson.Body.
+func (a *Wait) Validate(v *lesson.Validator) {}
+
+// Describe implements Kind.
+func (a *Wait) Describe() Msg { return M("KindWait") }
+
+// Verbs implements Kind.
+func (a *Wait) Verbs() []Verb { return nil }
 
 // Run implements Action.
 func (a *Wait) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {

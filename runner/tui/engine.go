@@ -176,12 +176,12 @@ func (r *EngineRunner) Uncordon() *engine.Aftermath {
 // Preview implements StepRunner: the kinds and names of the objects an
 // apply step's manifests hold.
 func (r *EngineRunner) Preview(l *lesson.Lesson, i int) []string {
-	a := l.Spec.Steps[i].Action.Apply
-	if a == nil || r.Manifests == nil {
+	a, ok := l.Spec.Steps[i].Action.Body.(lesson.ManifestUser)
+	if !ok || r.Manifests == nil {
 		return nil
 	}
 	var out []string
-	for _, f := range a.Files {
+	for _, f := range a.ManifestFiles() {
 		raw, err := fs.ReadFile(r.Manifests, f)
 		if err != nil {
 			continue
@@ -220,7 +220,7 @@ func (r *EngineRunner) Live(l *lesson.Lesson) *Live {
 	env := r.engine(l).eng.Env()
 	return &Live{
 		Client: r.Cluster.Client, Namespace: r.Cluster.Namespace, Selector: l.Spec.Selector,
-		Read: func(ctx context.Context, t lesson.SQLTarget, q string) (string, string, error) {
+		Read: func(ctx context.Context, t step.SQLTarget, q string) (string, string, error) {
 			return step.ReadValue(ctx, env, t, q)
 		},
 	}

@@ -7,10 +7,11 @@ import (
 	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/manifests"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 func TestEngineRunnerPreview(t *testing.T) {
-	all, probs, err := lesson.LoadAll(lessons.FS, "lessons")
+	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("load: %v %v", err, probs)
 	}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 // Live is what the live panes watch: the lesson's pods (by its selector)
@@ -28,7 +29,7 @@ type Live struct {
 	Selector string
 	// Read runs a one-value query on a new connection to target and says
 	// which pod answered (step.ReadValue).
-	Read func(ctx context.Context, target lesson.SQLTarget, query string) (pod, value string, err error)
+	Read func(ctx context.Context, target step.SQLTarget, query string) (pod, value string, err error)
 }
 
 // readEvery is how often the read-service pane queries.
@@ -63,7 +64,7 @@ type (
 // follow one pod at a time (the object the current step waits on).
 type streams struct {
 	live  *Live
-	read  *lesson.SQLTarget
+	read  *step.SQLTarget
 	query string
 	out   chan liveMsg
 	gen   int
@@ -77,7 +78,7 @@ type streams struct {
 
 // startStreams starts the pod and event informers and the read loop; they
 // stop when ctx ends, and out is closed once all of them have.
-func startStreams(ctx context.Context, live *Live, gen int, read *lesson.SQLTarget, query string) *streams {
+func startStreams(ctx context.Context, live *Live, gen int, read *step.SQLTarget, query string) *streams {
 	s := &streams{live: live, read: read, query: query, out: make(chan liveMsg, 256), gen: gen, ctx: ctx}
 	s.wg.Add(2)
 	go s.informers(ctx)
@@ -255,12 +256,12 @@ func (s *streams) logs(ctx context.Context, pod, container string) {
 
 // readTarget finds the query the read-service pane runs: the first
 // valuesSeen check through a service in the lesson.
-func readTarget(l *lesson.Lesson) (*lesson.SQLTarget, string) {
+func readTarget(l *lesson.Lesson) (*step.SQLTarget, string) {
 	for _, s := range l.Spec.Steps {
 		for _, c := range s.Checks {
-			if c.ValuesSeen != nil && c.ValuesSeen.Service != "" {
-				t := c.ValuesSeen.SQLTarget
-				return &t, c.ValuesSeen.Query
+			if v, ok := c.Body.(*step.ValuesSeen); ok && v.Service != "" {
+				t := v.SQLTarget
+				return &t, v.Query
 			}
 		}
 	}
@@ -271,25 +272,20 @@ func readTarget(l *lesson.Lesson) (*lesson.SQLTarget, string) {
 // container named with them; the events/logs pane follows the first of
 // them that is not Ready.
 func stepPods(s lesson.Step) ([]string, string) {
-	a := s.Action
-	switch {
-	case a.Exec != nil:
-		return []string{a.Exec.Pod}, a.Exec.Container
-	case a.DeletePod != nil:
-		return []string{a.DeletePod.Name}, ""
-	case a.Drain != nil && a.Drain.Pod != "":
-		return []string{a.Drain.Pod}, ""
+	if t, ok := s.Action.Body.(step.PodTarget); ok {
+		if pods, container := t.TargetPods(); len(pods) > 0 {
+			return pods, container
+		}
 	}
 	var pods []string
 	container := ""
 	for _, c := range s.Checks {
-		switch {
-		case c.PodsReady != nil:
-			pods = append(pods, c.PodsReady.Names...)
-		case c.PodCondition != nil:
-			pods, container = append(pods, c.PodCondition.Pod), c.PodCondition.Container
-		case c.SQLContains != nil && c.SQLContains.Pod != "":
-			pods = append(pods, c.SQLContains.Pod)
+		if t, ok := c.Body.(step.PodTarget); ok {
+			p, ct := t.TargetPods()
+			pods = append(pods, p...)
+			if ct != "" {
+				container = ct
+			}
 		}
 	}
 	return pods, container

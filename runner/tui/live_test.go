@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 // TestStreamsStopWithTheirContext starts every live stream on a fake
@@ -22,11 +22,11 @@ func TestStreamsStopWithTheirContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	client := fake.NewClientset(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "demo-0", Namespace: "tutor", Labels: map[string]string{"app": "demo"}}})
 	live := &Live{Client: client, Namespace: "tutor", Selector: "app=demo",
-		Read: func(ctx context.Context, _ lesson.SQLTarget, _ string) (string, string, error) {
+		Read: func(ctx context.Context, _ step.SQLTarget, _ string) (string, string, error) {
 			return "demo-0", "100", nil
 		}}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := startStreams(ctx, live, 1, &lesson.SQLTarget{Service: "demo-read"}, "SELECT @@server_id")
+	s := startStreams(ctx, live, 1, &step.SQLTarget{Service: "demo-read"}, "SELECT @@server_id")
 	s.followLogs("demo-0", "")
 	got := map[string]bool{}
 	deadline := time.After(10 * time.Second)

@@ -13,6 +13,7 @@ import (
 	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/render"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 // modal reports whether the lesson asks something, so Esc and q answer
@@ -261,12 +262,12 @@ func (m *lessonModel) stepPanel(w int) []string {
 	}
 	out = append(out, head("▶", i, st.StepCurrent, tr.T("TUIPressEnter", nil)))
 	s := m.l.Spec.Steps[i]
-	does := render.DescribeAction(tr, s.Action)
+	does := step.DescribeAction(s.Action).Text(tr)
 	if p := m.previews[i]; len(p) > 0 {
 		does += " → " + strings.Join(p, ", ")
 	}
-	if s.Action.Drain != nil && s.Action.Drain.Pod != "" {
-		if r, ok := m.podRows[s.Action.Drain.Pod]; ok && r.node != "" {
+	if d, ok := s.Action.Body.(*step.Drain); ok && d.Pod != "" {
+		if r, ok := m.podRows[d.Pod]; ok && r.node != "" {
 			does += " → " + tr.T("TUINodeOf", map[string]any{"Node": r.node})
 		}
 	}
@@ -276,7 +277,7 @@ func (m *lessonModel) stepPanel(w int) []string {
 		if c.Name != "" {
 			checks = append(checks, c.Name)
 		} else {
-			checks = append(checks, render.DescribeCheck(tr, c))
+			checks = append(checks, step.Describe(c).Text(tr))
 		}
 	}
 	out = append(out, st.Dim.Render(fit("   "+tr.T("TUIThenWaits", map[string]any{"What": strings.Join(checks, "; ")}))))

@@ -110,7 +110,7 @@ Kubernetes のドキュメントで StatefulSet について読みましょう�
 
 func loadFixture(t *testing.T) []*lesson.Lesson {
 	t.Helper()
-	all, probs, err := lesson.LoadAll(fixture, "fixture")
+	all, probs, err := lesson.LoadAll(fixture, "fixture", step.Kinds())
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("fixture: %v %v", err, probs)
 	}
@@ -449,7 +449,7 @@ func TestRunnerSeam(t *testing.T) {
 // TestRealLessons opens every page of every embedded lesson in both
 // languages: it renders and fits the screen.
 func TestRealLessons(t *testing.T) {
-	all, probs, err := lesson.LoadAll(lessons.FS, "lessons")
+	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("load: %v %v", err, probs)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/kubetutor/kubetutor/manifests"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 // DefaultLesson is the lesson opened when kubetutor runs without arguments.
@@ -95,7 +96,7 @@ func (e *Env) Content() (lessonsFS fs.FS, lessonsRoot string, manifestsFS fs.FS,
 // first few of them, located and translated.
 func (e *Env) LoadLessons() ([]*lesson.Lesson, error) {
 	lfs, root, _, _ := e.Content()
-	all, probs, err := lesson.LoadAll(lfs, root)
+	all, probs, err := lesson.LoadAll(lfs, root, step.Kinds())
 	if err != nil {
 		return nil, fmt.Errorf("read lessons from %s: %w", root, err)
 	}

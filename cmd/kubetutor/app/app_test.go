@@ -59,7 +59,7 @@ func TestLintBroken(t *testing.T) {
 			"testdata/broken/lessons/demo/lesson.yaml:5: unknown action kind \"aply\" (did you mean \"apply\"?)",
 			"testdata/broken/lessons/demo/lesson.yaml:9: unknown check field or kind \"timout\" (did you mean \"timeout\"?)",
 			"testdata/broken/lessons/demo/lesson.yaml:10: step \"break-web\" has no heading in ja.md",
-			"testdata/broken/lessons/demo/lesson.yaml:10: manifest testdata/broken/manifests/demo/missing.yaml does not exist",
+			"testdata/broken/lessons/demo/lesson.yaml:12: manifest testdata/broken/manifests/demo/missing.yaml does not exist",
 		}},
 		{"ja", []string{
 			"testdata/broken/lessons/demo/lesson.yaml:5: 不明なアクションの種類 \"aply\" です（\"apply\" の間違いでは？）",

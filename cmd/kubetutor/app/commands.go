@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 func newListCommand(env *Env) *cobra.Command {
@@ -45,7 +46,7 @@ func newLintCommand(env *Env) *cobra.Command {
 				env.LessonsDir = args[0]
 			}
 			lfs, root, mfs, mroot := env.Content()
-			all, probs, err := lesson.LoadAll(lfs, root)
+			all, probs, err := lesson.LoadAll(lfs, root, step.Kinds())
 			if err != nil {
 				return fmt.Errorf("read lessons from %s: %w", root, err)
 			}

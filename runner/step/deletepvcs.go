@@ -14,13 +14,25 @@ import (
 // StatefulSet never deletes its claims by itself. Claims already gone count
 // as deleted.
 type DeletePVCs struct {
-	lesson.DeletePVCs
+	// Names of the claims.
+	Names []string `yaml:"names"`
+	// Selector is a label selector of the claims.
+	Selector string `yaml:"selector"`
 }
 
-// Describe implements Action.
-func (a *DeletePVCs) Describe() Msg {
-	what := namesOr(a.Names, a.Selector)
-	return M("ActionDeletePVCs", "What", what)
+func init() { RegisterAction[DeletePVCs]("deletePVCs", `{names: [data-mysql-3, data-mysql-4]}`) }
+
+// Validate implements lesson.Body.
+func (a *DeletePVCs) Validate(v *lesson.Validator) {
+	v.Require(len(a.Names) > 0 || a.Selector != "", "names|selector")
+}
+
+// Describe implements Kind.
+func (a *DeletePVCs) Describe() Msg { return M("KindDeletePVCs", "What", namesOr(a.Names, a.Selector)) }
+
+// Verbs implements Kind.
+func (a *DeletePVCs) Verbs() []Verb {
+	return []Verb{{Resource: "persistentvolumeclaims", Verb: "delete"}, {Resource: "persistentvolumeclaims", Verb: "list"}}
 }
 
 // Run implements Action.

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,14 +16,31 @@ import (
 // in the same pod): a failing readiness probe takes a pod out of service
 // without restarting it, unlike a liveness probe.
 type RestartsUnchanged struct {
-	lesson.PodRef
+	PodRef `yaml:",inline"`
 	uid    types.UID
 	before int32
 }
 
-// Describe implements Check.
+func init() {
+	RegisterCheck[RestartsUnchanged]("restartsUnchanged", `{pod: mysql-2, container: mysql}`)
+}
+
+// Validate implements lesson.Body.
+func (c *RestartsUnchanged) Validate(v *lesson.Validator) { v.Require(c.Pod != "", "pod") }
+
+// Describe implements Kind.
 func (c *RestartsUnchanged) Describe() Msg {
-	return M("CheckRestartsUnchanged", "Pod", c.Pod, "Container", c.containerName())
+	return M("KindRestartsUnchanged", "Pod", c.Pod, "Container", c.containerName())
+}
+
+// Verbs implements Kind.
+func (c *RestartsUnchanged) Verbs() []Verb { return []Verb{{Resource: "pods", Verb: "get"}} }
+
+// Evidence implements Check: a count compared with the one before the step
+// cannot be judged afterwards; it holds while the pod exists.
+func (c *RestartsUnchanged) Evidence(h *History, since time.Time) Evidence {
+	_, ok := h.Pods[c.Pod]
+	return state(ok, Msg{})
 }
 
 func (c *RestartsUnchanged) containerName() string {
