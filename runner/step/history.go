@@ -89,6 +89,19 @@ func state(ok bool, msg Msg) Evidence {
 // attempt.
 func (h *History) current(t metav1.Time) bool { return !t.Time.Before(h.Epoch) }
 
+// Empty reports whether the namespace holds none of the lesson's objects.
+func (h *History) Empty() bool {
+	if len(h.Pods) > 0 || len(h.PVCs) > 0 {
+		return false
+	}
+	for _, objs := range h.Objects {
+		if len(objs) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // ObjectsOf returns the objects of kind, by name (pods and claims too).
 func (h *History) ObjectsOf(kind string) map[string]metav1.Object {
 	out := map[string]metav1.Object{}

@@ -32,3 +32,7 @@ func (e *Env) resolve(kind string) (schema.GroupVersionResource, bool, error) {
 	}
 	return mapping.Resource, mapping.Scope.Name() == meta.RESTScopeNameNamespace, nil
 }
+
+// Resolve maps a kind as lessons write it to its resource and whether it
+// is namespaced (evidence readers and workshop watches use it).
+func (e *Env) Resolve(kind string) (schema.GroupVersionResource, bool, error) { return e.resolve(kind) }

@@ -3,7 +3,6 @@ package step
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,34 +39,27 @@ func (c *PodCondition) Validate(v *lesson.Validator) {
 // Verbs implements Kind.
 func (c *PodCondition) Verbs() []Verb { return podVerbs }
 
-// Evidence implements Check: proven when the status holds and changed
-// after since; a container found not ready is proven as well by the
-// kubelet's "Readiness probe failed" (Unhealthy) events after since, which
-// outlive the state when a later step repairs it.
+// Evidence implements Check: a status found now that changed after since
+// proves a change to False (a broken probe); True is the state pods start
+// in, so it only holds. Once a later step repaired the pod, nothing in its
+// state remembers: a lesson proves such a step with an `event` evidence
+// entry (the kubelet's Unhealthy event with the probe's message).
 func (c *PodCondition) Evidence(h *History, since time.Time) Evidence {
 	p := h.Pods[c.Pod]
-	if p != nil && p.DeletionTimestamp == nil && c.observe(p) == c.want() {
-		at := p.CreationTimestamp.Time
-		if cond := podCondition(p, corev1.PodConditionType(c.condType())); cond != nil {
-			at = cond.LastTransitionTime.Time
-		}
-		if !at.Before(since) {
-			return proven(at, M("EvidenceCondition", "Pod", c.Pod, "At", clock(at)))
-		}
-		if c.want() == "True" {
-			return Evidence{Proof: Holds}
-		}
+	if p == nil || p.DeletionTimestamp != nil || c.observe(p) != c.want() {
+		return Evidence{Proof: NotNow}
 	}
-	if c.Container != "" && c.want() == "False" {
-		for _, e := range h.EventsAbout("Pod", c.Pod, "Unhealthy") {
-			if strings.HasPrefix(e.Message, "Readiness probe failed") && !EventLast(e).Before(since) {
-				at := latest(EventFirst(e), since)
-				return proven(at, M("EvidenceEvent", "Reason", e.Reason, "What", c.Pod, "At", clock(at)))
-			}
-		}
-		return Evidence{Proof: NotYet}
+	if c.want() == "True" {
+		return Evidence{Proof: Holds}
 	}
-	return Evidence{Proof: NotNow}
+	at := p.CreationTimestamp.Time
+	if cond := podCondition(p, corev1.PodConditionType(c.condType())); cond != nil {
+		at = cond.LastTransitionTime.Time
+	}
+	if at.After(since) {
+		return proven(at, M("EvidenceCondition", "Pod", c.Pod, "At", clock(at)))
+	}
+	return Evidence{Proof: Holds}
 }
 
 func (c *PodCondition) condType() string {

@@ -50,9 +50,13 @@ func (c *PodsReady) Verbs() []Verb { return podVerbs }
 var podVerbs = []Verb{{Resource: "pods", Verb: "list"}, {Resource: "pods", Verb: "watch"},
 	{Resource: "pods", Subresource: "log", Verb: "get"}, {Resource: "events", Verb: "list"}}
 
-// Evidence implements Check: proven when the pods became Ready after since
-// (when the pods are gone now, a Started event after since counts: they
-// ran); Ready since before the step only holds.
+// Evidence implements Check. Named pods are proven by an incarnation
+// created after since (a pod object the history knows of, by its UID):
+// the current one must be Ready now, an earlier one that a later step
+// replaced or removed counts as having run. A pod Ready now whose only
+// incarnation is older than since merely holds. The time of the proof is
+// the incarnation's creation, which, unlike the Ready condition, does not
+// move when a later step takes the pod out of service and back.
 func (c *PodsReady) Evidence(h *History, since time.Time) Evidence {
 	if len(c.Names) == 0 {
 		sel, err := labels.Parse(c.Selector)
@@ -64,48 +68,48 @@ func (c *PodsReady) Evidence(h *History, since time.Time) Evidence {
 		for name, p := range h.Pods {
 			if sel.Matches(labels.Set(p.Labels)) && podReady(p) {
 				ready = append(ready, name)
-				at = latest(at, readyAt(p))
+				at = latest(at, p.CreationTimestamp.Time)
 			}
 		}
-		want := max(c.Count, 1)
-		if len(ready) < want {
+		if len(ready) < max(c.Count, 1) {
 			return Evidence{Proof: NotYet}
 		}
+		sortStrings(ready)
 		return readyEvidence(at, since, strings.Join(ready, ", "))
 	}
 	var at time.Time
+	holds := 0
 	for _, name := range c.Names {
 		p := h.Pods[name]
-		switch {
-		case podReady(p):
-			at = latest(at, readyAt(p))
-		case p == nil:
-			started := h.EventsAbout("Pod", name, "Started")
-			if len(started) == 0 {
-				return Evidence{Proof: NotYet, Msg: M("StatePodMissing", "Pod", name)}
+		var after *incarnation
+		for _, in := range h.incarnations(name) {
+			if in.at.After(since) {
+				after = &in
+				break
 			}
-			at = latest(at, EventFirst(started[len(started)-1]))
-		default:
+		}
+		switch {
+		case after == nil && podReady(p):
+			holds++
+		case after == nil:
 			return Evidence{Proof: NotYet, Msg: podState(name, p)}
+		case p != nil && string(p.UID) == after.uid && !podReady(p):
+			return Evidence{Proof: NotYet, Msg: podState(name, p)}
+		default:
+			at = latest(at, after.at)
 		}
 	}
-	return readyEvidence(at, since, strings.Join(c.Names, ", "))
+	if holds == len(c.Names) {
+		return Evidence{Proof: Holds}
+	}
+	return proven(at, M("EvidenceReady", "Pods", strings.Join(c.Names, ", "), "At", clock(at)))
 }
 
 func readyEvidence(at, since time.Time, pods string) Evidence {
-	msg := M("EvidenceReady", "Pods", pods, "At", clock(at))
-	if at.Before(since) {
-		return Evidence{Proof: Holds, Msg: msg}
+	if !at.After(since) {
+		return Evidence{Proof: Holds}
 	}
-	return proven(at, msg)
-}
-
-// readyAt is when a Ready pod became Ready.
-func readyAt(p *corev1.Pod) time.Time {
-	if c := podCondition(p, corev1.PodReady); c != nil {
-		return c.LastTransitionTime.Time
-	}
-	return p.CreationTimestamp.Time
+	return proven(at, M("EvidenceReady", "Pods", pods, "At", clock(at)))
 }
 
 // Wait implements Check.
