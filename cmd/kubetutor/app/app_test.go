@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/lipgloss/v2"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
@@ -38,6 +39,73 @@ func TestList(t *testing.T) {
 			}
 			if !strings.Contains(out, tc.want) || !strings.Contains(out, "mysql") {
 				t.Errorf("output %q does not contain %q", out, tc.want)
+			}
+		})
+	}
+}
+
+func TestTable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		rows [][]string
+		want string
+	}{
+		{"english", [][]string{
+			{"ID", "STEPS", "TITLE"},
+			{"mysql", "15", "Run a Replicated Stateful Application"},
+			{"storage", "6", "StatefulSet storage"},
+		}, "" +
+			"ID       STEPS  TITLE\n" +
+			"mysql    15     Run a Replicated Stateful Application\n" +
+			"storage  6      StatefulSet storage\n"},
+		{"japanese header wider than its cells", [][]string{
+			{"ID", "ステップ数", "タイトル"},
+			{"mysql", "15", "レプリカを持つステートフルアプリケーションを実行する"},
+			{"storage", "6", "StatefulSet のストレージ"},
+		}, "" +
+			"ID       ステップ数  タイトル\n" +
+			"mysql    15          レプリカを持つステートフルアプリケーションを実行する\n" +
+			"storage  6           StatefulSet のストレージ\n"},
+		{"japanese cells wider than the header", [][]string{
+			{"ID", "名前", "数"},
+			{"a", "ステートフル", "1"},
+			{"bb", "Pod", "22"},
+		}, "" +
+			"ID  名前          数\n" +
+			"a   ステートフル  1\n" +
+			"bb  Pod           22\n"},
+		{"no rows", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := table(tc.rows); got != tc.want {
+				t.Errorf("table:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestListColumnsLineUp: every title starts in the same display column as
+// the header's, in both languages.
+func TestListColumnsLineUp(t *testing.T) {
+	for _, lang := range []string{"ja", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			out, _, err := run(t, nil, "list", "--lang", lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			header := map[string]string{"ja": "タイトル", "en": "TITLE"}[lang]
+			col := func(line, text string) int {
+				i := strings.Index(line, text)
+				if i < 0 {
+					t.Fatalf("%q not in %q", text, line)
+				}
+				return lipgloss.Width(line[:i])
+			}
+			want := col(lines[0], header)
+			title := map[string]string{"ja": "レプリカを持つ", "en": "Run a Replicated"}[lang]
+			if got := col(lines[1], title); got != want {
+				t.Errorf("title starts in column %d, header in %d:\n%s", got, want, out)
 			}
 		})
 	}
