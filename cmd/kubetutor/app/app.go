@@ -192,15 +192,21 @@ func NewRootCommand(ctx context.Context, env *Env) *cobra.Command {
 	}
 	root.SetContext(ctx)
 	fl := root.PersistentFlags()
-	fl.StringVar(&env.Lang, "lang", env.Lang, tr.T("FlagLang", nil))
+	// The flag's own default stays empty: the help states the default
+	// once, in the user's language, with where it comes from.
+	var lang string
+	fl.StringVar(&lang, "lang", "", tr.T("FlagLang", map[string]any{"Default": l10n.FromEnv(env.Getenv)}))
 	fl.StringVar(&env.LessonsDir, "lessons-dir", "", tr.T("FlagLessonsDir", nil))
 	fl.StringVar(&env.ManifestsDir, "manifests-dir", "", tr.T("FlagManifestsDir", nil))
 	env.Kube.AddFlags(fl)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if l10n.Normalize(env.Lang) != strings.ToLower(env.Lang) && !strings.Contains(env.Lang, "_") {
-			return errors.New(tr.T("CLIBadLang", map[string]any{"Lang": env.Lang}))
+		if lang == "" {
+			return nil // Run took the language from the environment
 		}
-		env.Lang = l10n.Normalize(env.Lang)
+		if l10n.Normalize(lang) != strings.ToLower(lang) && !strings.Contains(lang, "_") {
+			return errors.New(tr.T("CLIBadLang", map[string]any{"Lang": lang}))
+		}
+		env.Lang = l10n.Normalize(lang)
 		return nil
 	}
 	root.AddCommand(

@@ -111,6 +111,42 @@ func TestListColumnsLineUp(t *testing.T) {
 	}
 }
 
+// TestLangFlagHelp: the --lang flag states one default, in the user's
+// language, whatever --lang says on the command line.
+func TestLangFlagHelp(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"english, no locale", nil, []string{"--help"}, `(default "en", from LC_ALL/LC_MESSAGES/LANG)`},
+		{"english from --lang, japanese locale", map[string]string{"LANG": "ja_JP.UTF-8"}, []string{"--lang", "en", "--help"}, `(default "ja", from LC_ALL/LC_MESSAGES/LANG)`},
+		{"japanese from LANG", map[string]string{"LANG": "ja_JP.UTF-8"}, []string{"--help"}, `（既定値は "ja"。LC_ALL/LC_MESSAGES/LANG から決まります）`},
+		{"japanese from --lang", nil, []string{"--lang=ja", "--help"}, `（既定値は "en"。LC_ALL/LC_MESSAGES/LANG から決まります）`},
+		{"subcommand", nil, []string{"list", "--help"}, `(default "en", from LC_ALL/LC_MESSAGES/LANG)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := run(t, tc.env, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var line string
+			for _, l := range strings.Split(out, "\n") {
+				if strings.Contains(l, "--lang string") {
+					line = l
+				}
+			}
+			if !strings.HasSuffix(line, tc.want) {
+				t.Errorf("--lang help %q does not end with %q", line, tc.want)
+			}
+			if n := strings.Count(line, "default") + strings.Count(line, "既定"); n != 1 {
+				t.Errorf("--lang help names a default %d times: %q", n, line)
+			}
+		})
+	}
+}
+
 func TestLintBuiltin(t *testing.T) {
 	out, _, err := run(t, nil, "lint")
 	if err != nil {
