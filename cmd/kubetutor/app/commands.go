@@ -3,8 +3,6 @@ package app
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -112,7 +110,7 @@ func newVersionCommand(env *Env) *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(env.Streams.Out, "kubetutor %s (%s)\n", v, filepath.Base(os.Args[0]))
+			fmt.Fprintf(env.Streams.Out, "kubetutor %s (%s)\n", v, env.Name)
 			return nil
 		},
 	}
