@@ -35,18 +35,27 @@ const (
 	Dark Style = "dark"
 	// Light is for terminals with a light background.
 	Light Style = "light"
-	// NoTTY is plain text: no colours or attributes (not a terminal, or
-	// NO_COLOR is set).
+	// NoColor is for a terminal without colours (NO_COLOR is set): the
+	// layout of Dark with bold, italic and underline but no colour. No
+	// colour is not no formatting (https://no-color.org): headings and
+	// strong text are bold, never shown as markdown's # and ** markers.
+	NoColor Style = "nocolor"
+	// NoTTY is plain text for output that is not a terminal: no escape
+	// sequences at all. Headings stand out by their layout instead (the
+	// title is underlined with ═, sections start with ■ as in Dark), and
+	// markdown's markers are dropped like in the other styles.
 	NoTTY Style = "notty"
 )
 
-// PickStyle chooses the style: NoTTY when the output is not a terminal or
-// NO_COLOR is set (https://no-color.org), else Dark or Light.
+// PickStyle chooses the style: NoTTY when the output is not a terminal,
+// NoColor when NO_COLOR is set (https://no-color.org), else Dark or Light.
 func PickStyle(isTTY, darkBackground bool, getenv func(string) string) Style {
-	if !isTTY || (getenv != nil && getenv("NO_COLOR") != "") {
+	switch {
+	case !isTTY:
 		return NoTTY
-	}
-	if darkBackground {
+	case getenv != nil && getenv("NO_COLOR") != "":
+		return NoColor
+	case darkBackground:
 		return Dark
 	}
 	return Light
@@ -57,7 +66,7 @@ func PickStyle(isTTY, darkBackground bool, getenv func(string) string) Style {
 type Renderer struct {
 	width int
 	style Style
-	json  []byte // glamour style, nil for the built-in notty
+	json  []byte // the glamour style
 
 	render sync.Mutex // one Render at a time: glamour keeps state while rendering
 	mu     sync.Mutex
@@ -71,16 +80,17 @@ func New(width int, style Style) (*Renderer, error) {
 		width = 20
 	}
 	r := &Renderer{width: width, style: style, terms: map[int]*glamour.TermRenderer{}}
+	var err error
 	switch style {
 	case Dark, Light:
-		b, err := fs.ReadFile(assets.FS, string(style)+".json")
-		if err != nil {
-			return nil, fmt.Errorf("read style %s: %w", style, err)
-		}
-		r.json = b
-	case NoTTY:
+		r.json, err = fs.ReadFile(assets.FS, string(style)+".json")
+	case NoColor, NoTTY:
+		r.json, err = colourless(style)
 	default:
 		return nil, fmt.Errorf("unknown style %q", style)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("style %s: %w", style, err)
 	}
 	if _, err := r.term(width); err != nil {
 		return nil, err
@@ -100,13 +110,7 @@ func (r *Renderer) term(wrap int) (*glamour.TermRenderer, error) {
 	if t, ok := r.terms[wrap]; ok {
 		return t, nil
 	}
-	opts := []glamour.TermRendererOption{glamour.WithWordWrap(wrap)}
-	if r.json != nil {
-		opts = append(opts, glamour.WithStylesFromJSONBytes(r.json))
-	} else {
-		opts = append(opts, glamour.WithStandardStyle("notty"))
-	}
-	t, err := glamour.NewTermRenderer(opts...)
+	t, err := glamour.NewTermRenderer(glamour.WithWordWrap(wrap), glamour.WithStylesFromJSONBytes(r.json))
 	if err != nil {
 		return nil, fmt.Errorf("glamour: %w", err)
 	}
@@ -191,11 +195,17 @@ func (r *Renderer) renderLines(md string) (lines []string, prose []bool, err err
 			blank = false
 			continue
 		}
-		cells := parseCells(trimPadding(l))
+		cells, title := cutTitleMarker(parseCells(trimPadding(l)))
 		prefix, cont, text := splitPrefix(cells, r.width)
+		rule := 0
 		for _, wl := range wrapCells(prefix, cont, text, r.width) {
 			lines = append(lines, renderCells(wl))
 			prose = append(prose, true)
+			rule = max(rule, cellsWidth(trimRight(wl))-cellsWidth(prefix))
+		}
+		if title {
+			lines = append(lines, strings.Repeat(" ", cellsWidth(prefix))+strings.Repeat("═", rule))
+			prose = append(prose, false)
 		}
 		blank = false
 	}
@@ -203,6 +213,23 @@ func (r *Renderer) renderLines(md string) (lines []string, prose []bool, err err
 		lines, prose = lines[:len(lines)-1], prose[:len(prose)-1]
 	}
 	return lines, prose, nil
+}
+
+// cutTitleMarker removes titleMarker from the start of a line's text (after
+// its indentation) and reports whether it was there.
+func cutTitleMarker(cells []cell) ([]cell, bool) {
+	i := 0
+	for i < len(cells) && cells[i].space() {
+		i++
+	}
+	j := i
+	for _, r := range titleMarker {
+		if j >= len(cells) || cells[j].g != string(r) {
+			return cells, false
+		}
+		j++
+	}
+	return append(cells[:i:i], cells[j:]...), true
 }
 
 // trimPadding cuts the spaces glamour pads every line with (each one

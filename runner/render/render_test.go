@@ -230,13 +230,20 @@ func TestHangingIndent(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(out, "\n")
-	if len(lines) < 2 || !strings.HasPrefix(lines[0], "  • ") || !strings.HasPrefix(lines[1], "    ") {
-		t.Errorf("continuation not indented under the bullet:\n%s", out)
+	bullet := strings.Index(lines[0], "• ")
+	if len(lines) < 2 || bullet < 0 || strings.TrimSpace(lines[0][:bullet]) != "" {
+		t.Fatalf("no bullet on the first line:\n%s", out)
+	}
+	text := strings.Repeat(" ", ansi.StringWidth(lines[0][:bullet])+2) // under the text after "• "
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, text) || strings.HasPrefix(l, text+" ") {
+			t.Errorf("continuation not indented under the bullet's text:\n%s", out)
+		}
 	}
 }
 
 func TestStylesLoad(t *testing.T) {
-	for _, s := range []Style{Dark, Light, NoTTY} {
+	for _, s := range []Style{Dark, Light, NoColor, NoTTY} {
 		r, err := New(80, s)
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -249,21 +256,171 @@ func TestStylesLoad(t *testing.T) {
 			t.Errorf("notty output has escape sequences: %q", out)
 		}
 	}
+	if _, err := New(80, "sepia"); err == nil {
+		t.Error("an unknown style was accepted")
+	}
 }
 
 func TestPickStyle(t *testing.T) {
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if s := PickStyle(true, true, env(nil)); s != Dark {
-		t.Errorf("tty dark = %s", s)
+	for _, tc := range []struct {
+		name      string
+		tty, dark bool
+		env       map[string]string
+		want      Style
+	}{
+		{"terminal, dark", true, true, nil, Dark},
+		{"terminal, light", true, false, nil, Light},
+		{"not a terminal", false, true, nil, NoTTY},
+		{"NO_COLOR on a terminal keeps formatting", true, true, map[string]string{"NO_COLOR": "1"}, NoColor},
+		{"NO_COLOR on a light terminal", true, false, map[string]string{"NO_COLOR": "1"}, NoColor},
+		{"NO_COLOR, not a terminal", false, true, map[string]string{"NO_COLOR": "1"}, NoTTY},
+		{"empty NO_COLOR is unset", true, true, map[string]string{"NO_COLOR": ""}, Dark},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := PickStyle(tc.tty, tc.dark, func(k string) string { return tc.env[k] }); got != tc.want {
+				t.Errorf("PickStyle = %s, want %s", got, tc.want)
+			}
+		})
 	}
-	if s := PickStyle(true, false, env(nil)); s != Light {
-		t.Errorf("tty light = %s", s)
+}
+
+// sgrAttrs returns the SGR parameters in effect in a cell's style, with
+// extended colours (38;5;n, 48;2;r;g;b …) reported as "38", "48" or "58".
+func sgrAttrs(sgr string) map[string]bool {
+	attrs := map[string]bool{}
+	for _, seq := range strings.Split(sgr, "\x1b[") {
+		ps := strings.Split(strings.TrimSuffix(seq, "m"), ";")
+		for i := 0; i < len(ps); i++ {
+			switch p := ps[i]; p {
+			case "", "0":
+				clear(attrs)
+			case "38", "48", "58":
+				attrs[p] = true
+				if i+1 < len(ps) && ps[i+1] == "5" {
+					i += 2
+				} else if i+1 < len(ps) && ps[i+1] == "2" {
+					i += 4
+				}
+			default:
+				attrs[p] = true
+			}
+		}
 	}
-	if s := PickStyle(false, true, env(nil)); s != NoTTY {
-		t.Errorf("not a tty = %s", s)
+	return attrs
+}
+
+// isColour reports whether an SGR parameter sets a colour (foreground,
+// background or underline colour).
+func isColour(p string) bool {
+	n := 0
+	if _, err := fmt.Sscan(p, &n); err != nil {
+		return false
 	}
-	if s := PickStyle(true, true, env(map[string]string{"NO_COLOR": "1"})); s != NoTTY {
-		t.Errorf("NO_COLOR = %s", s)
+	return (n >= 30 && n <= 38) || (n >= 40 && n <= 48) || n == 58 || (n >= 90 && n <= 97) || (n >= 100 && n <= 107)
+}
+
+// TestNoColourStyles: NO_COLOR means no colour, not no formatting
+// (no-color.org). NoColor keeps bold, italic and underline and has no
+// colour; NoTTY has no escape sequences and marks the title with a rule.
+// Neither shows markdown's markers (#, **, *, backticks).
+func TestNoColourStyles(t *testing.T) {
+	md := "# タイトル\n\n導入。\n\n## MySQL をデプロイする\n\n**操作：** ConfigMap を適用します。*強調*と `kubectl get pods` です。\n\n### ▶ ステップ 1/15：ConfigMap\n"
+	for _, tc := range []struct {
+		style Style
+		// attrs: text → SGR attributes its first cell must have.
+		attrs map[string][]string
+		// want: substrings of the text without escape sequences.
+		want []string
+	}{
+		{NoColor, map[string][]string{
+			"タイトル": {"1", "4"}, "■ MySQL": {"1"}, "操作：": {"1"}, "強調": {"3"}, "▶ ステップ": {"1"},
+		}, []string{"\n ■ MySQL をデプロイする\n", " 操作： ConfigMap を適用します。強調と kubectl get pods です。"}},
+		{NoTTY, nil, []string{
+			" タイトル\n ════════\n\n 導入。", "\n ■ MySQL をデプロイする\n",
+			" 操作： ConfigMap を適用します。強調と kubectl get pods です。", "\n ▶ ステップ 1/15：ConfigMap",
+		}},
+	} {
+		t.Run(string(tc.style), func(t *testing.T) {
+			r, err := New(80, tc.style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := r.Render(md)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := ansi.Strip(out)
+			if tc.style == NoTTY && out != plain {
+				t.Errorf("escape sequences in plain text: %q", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(plain, w) {
+					t.Errorf("output lacks %q:\n%s", w, plain)
+				}
+			}
+			for _, marker := range []string{"#", "**", "*強調*", "`"} {
+				if strings.Contains(plain, marker) {
+					t.Errorf("markdown marker %q in the output:\n%s", marker, plain)
+				}
+			}
+			var cells []cell
+			for _, l := range strings.Split(out, "\n") {
+				cells = append(cells, parseCells(l)...)
+			}
+			for i, c := range cells {
+				for p := range sgrAttrs(c.sgr) {
+					if isColour(p) {
+						t.Fatalf("%q has a colour (SGR %s): %q", c.g, p, c.sgr)
+					}
+				}
+				for text, want := range tc.attrs {
+					if !strings.HasPrefix(cellsText(cells[i:]), text) {
+						continue
+					}
+					got := sgrAttrs(c.sgr)
+					for _, a := range want {
+						if !got[a] {
+							t.Errorf("%q lacks SGR %s (has %q)", text, a, c.sgr)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func cellsText(cells []cell) string {
+	var b strings.Builder
+	for _, c := range cells {
+		b.WriteString(c.g)
+	}
+	return b.String()
+}
+
+// TestNoMarkersInLessons renders every embedded lesson without colours: no
+// prose line shows a heading's # or strong text's ** (code blocks keep
+// their # comments).
+func TestNoMarkersInLessons(t *testing.T) {
+	for _, style := range []Style{NoColor, NoTTY} {
+		r, err := New(80, style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs(t) {
+			if !d.whole {
+				continue
+			}
+			lines, prose, err := r.renderLines(d.md)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, l := range lines {
+				p := strings.TrimSpace(ansi.Strip(l))
+				if prose[i] && (strings.HasPrefix(p, "#") || strings.Contains(p, "**")) {
+					t.Errorf("%s/%s line %d shows a markdown marker: %q", d.name, style, i+1, p)
+				}
+			}
+		}
 	}
 }
 

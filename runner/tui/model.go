@@ -58,7 +58,7 @@ func (c *common) setLang(lang string) {
 func (c *common) style() render.Style {
 	switch {
 	case c.noColor:
-		return render.NoTTY
+		return render.NoColor
 	case c.dark:
 		return render.Dark
 	}

@@ -5,8 +5,8 @@ import (
 )
 
 // Styles are every style of the UI, chosen once for a dark or a light
-// background (NO_COLOR is handled by Bubble Tea's colour profile, which
-// drops the colours on output).
+// background (NO_COLOR is handled by Bubble Tea's ASCII colour profile,
+// which drops the colours on output and keeps bold and underline).
 type Styles struct {
 	Title, Dim, Selected, Section, SectionCurrent lipgloss.Style
 	StepDone, StepCurrent, StepLocked, StepFailed lipgloss.Style

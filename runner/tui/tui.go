@@ -19,6 +19,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/l10n"
@@ -96,7 +97,9 @@ type Options struct {
 	Progress ProgressStore
 	// Now is the clock (tests fix it); nil is time.Now.
 	Now func() time.Time
-	// NoColor renders plain text (NO_COLOR is set).
+	// NoColor drops every colour and keeps bold, italic and underline
+	// (NO_COLOR is set): the lesson text in render.NoColor, the rest
+	// through Bubble Tea's ASCII colour profile.
 	NoColor bool
 	// Width and Height are the initial size when not a terminal (tests).
 	Width, Height int
@@ -116,6 +119,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if opts.Width > 0 && opts.Height > 0 {
 		popts = append(popts, tea.WithWindowSize(opts.Width, opts.Height))
+	}
+	if opts.NoColor {
+		// Bubble Tea finds NO_COLOR in the environment itself; the option
+		// says it whatever the environment.
+		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
 	}
 	p := tea.NewProgram(m, popts...)
 	done := make(chan struct{})

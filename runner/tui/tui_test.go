@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -21,6 +23,7 @@ import (
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/render"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
@@ -480,5 +483,43 @@ func TestMouseWheelScrolls(t *testing.T) {
 	send(t, m, tea.MouseWheelMsg{Button: tea.MouseWheelUp})
 	if m.lesson.vp.YOffset() != before {
 		t.Errorf("wheel up: offset %d, want %d", m.lesson.vp.YOffset(), before)
+	}
+}
+
+// TestNoColor: with NO_COLOR (Options.NoColor) the lesson text has no
+// colour but keeps its formatting: headings are bold, not "## …".
+func TestNoColor(t *testing.T) {
+	all := loadFixture(t)
+	for _, lang := range []string{"ja", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			m := New(Options{Lessons: all, Start: "demo", Lang: lang, Catalog: catalog(t), Probe: noCluster, Width: 80, Height: 24, NoColor: true})
+			run(t, m, m.Init())
+			send(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+			send(t, m, press("right"))
+			text, ok := m.c.rendered[m.lesson.shown]
+			if !ok || m.lesson.shown.style != render.NoColor {
+				t.Fatalf("page not rendered in the NoColor style (shown %+v)", m.lesson.shown)
+			}
+			heading := map[string]string{"ja": "■ デプロイする", "en": "■ Deploy"}[lang]
+			if !strings.Contains(text, "\x1b[1m"+heading) {
+				t.Errorf("the section heading is not bold:\n%q", text)
+			}
+			for _, sgr := range regexp.MustCompile(`\x1b\[([0-9;]*)m`).FindAllStringSubmatch(text, -1) {
+				for _, p := range strings.Split(sgr[1], ";") {
+					// 30–49, 58, 90–107 set colours (numbers after 38/48/58
+					// are their arguments, and those already fail).
+					if n, _ := strconv.Atoi(p); n >= 30 && n <= 49 || n >= 90 && n <= 107 || n == 58 {
+						t.Errorf("colour %q in the lesson text:\n%q", sgr[0], text)
+					}
+				}
+			}
+			s := screen(m)
+			if strings.Contains(s, "## ") || strings.Contains(s, "**") {
+				t.Errorf("markdown markers on the screen:\n%s", s)
+			}
+			if !strings.Contains(s, heading) {
+				t.Errorf("screen lacks %q:\n%s", heading, s)
+			}
+		})
 	}
 }

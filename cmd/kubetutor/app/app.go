@@ -43,7 +43,7 @@ func Main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
-	err := Run(ctx, streams, os.Args[1:], os.Getenv)
+	err := Run(ctx, streams, os.Args, os.Getenv)
 	var exit ExitError
 	switch {
 	case err == nil:
@@ -61,6 +61,9 @@ func Main() {
 type Env struct {
 	Streams genericiooptions.IOStreams
 	Getenv  func(string) string
+	// Name is the command as the user types it: "kubetutor", or "kubectl
+	// tutor" when run as the kubectl plugin kubectl-tutor.
+	Name string
 	// Lang is "en" or "ja" (--lang, else LC_ALL/LC_MESSAGES/LANG).
 	Lang string
 	// Catalog holds the UI messages.
@@ -101,7 +104,7 @@ func (e *Env) LoadLessons() ([]*lesson.Lesson, error) {
 		return nil, fmt.Errorf("read lessons from %s: %w", root, err)
 	}
 	if len(probs) > 0 {
-		return nil, problemsError(e.Tr(), probs)
+		return nil, problemsError(e.Tr(), e.Name, probs)
 	}
 	return all, nil
 }
@@ -119,10 +122,10 @@ func (e *Env) FindLesson(id string) (*lesson.Lesson, error) {
 		}
 		ids = append(ids, l.ID)
 	}
-	return nil, errors.New(e.Tr().T("CLIUnknownLesson", map[string]any{"ID": id, "Known": strings.Join(ids, ", ")}))
+	return nil, errors.New(e.Tr().T("CLIUnknownLesson", map[string]any{"ID": id, "Known": strings.Join(ids, ", "), "Cmd": e.Name}))
 }
 
-func problemsError(tr lesson.Translator, probs []lesson.Problem) error {
+func problemsError(tr lesson.Translator, name string, probs []lesson.Problem) error {
 	lesson.SortProblems(probs)
 	var b strings.Builder
 	for i, p := range probs {
@@ -133,17 +136,32 @@ func problemsError(tr lesson.Translator, probs []lesson.Problem) error {
 		b.WriteString(p.Format(tr))
 		b.WriteByte('\n')
 	}
-	b.WriteString(tr.T("CLIRunLint", nil))
+	b.WriteString(tr.T("CLIRunLint", map[string]any{"Cmd": name}))
 	return errors.New(b.String())
 }
 
-// Run executes kubetutor with args (without the program name).
-func Run(ctx context.Context, streams genericiooptions.IOStreams, args []string, getenv func(string) string) error {
+// Run executes kubetutor with argv, the command line as in os.Args: the
+// program name, then the arguments. The program name decides how help
+// and usage name the command (see commandName).
+func Run(ctx context.Context, streams genericiooptions.IOStreams, argv []string, getenv func(string) string) error {
 	cat, err := l10n.LoadCatalog(i18n.FS)
 	if err != nil {
 		return err
 	}
+	prog := "kubetutor"
+	var args []string
+	if len(argv) > 0 {
+		prog, args = argv[0], argv[1:]
+	}
 	env := &Env{Streams: streams, Getenv: getenv, Catalog: cat, Kube: genericclioptions.NewConfigFlags(true)}
+	var complete bool
+	env.Name, complete = commandName(prog)
+	if complete {
+		// kubectl runs kubectl_complete-tutor ARGS… to complete
+		// `kubectl tutor ARGS…`; cobra's __complete answers in the format
+		// kubectl reads.
+		args = append([]string{cobra.ShellCompRequestCmd}, args...)
+	}
 	env.Lang = l10n.FromEnv(getenv)
 	// The language decides the help texts, so read --lang before cobra does.
 	if l := langFromArgs(args); l != "" {
@@ -172,15 +190,42 @@ func langFromArgs(args []string) string {
 	return ""
 }
 
+// commandName returns the command as the user types it for a program
+// name (argv[0]) and whether the program was run as a kubectl completion
+// helper. Installed as kubectl-tutor, kubectl runs it for `kubectl tutor`:
+// dashes in a plugin's file name separate words of the command and
+// underscores stand for dashes (kubectl-foo_bar is `kubectl foo-bar`).
+// kubectl_complete-tutor is the executable kubectl runs to complete
+// `kubectl tutor …`. Any other name is kubetutor.
+func commandName(argv0 string) (name string, complete bool) {
+	base := filepath.Base(argv0)
+	plugin, ok := strings.CutPrefix(base, "kubectl-")
+	if !ok {
+		plugin, complete = strings.CutPrefix(base, "kubectl_complete-")
+	}
+	if (!ok && !complete) || plugin == "" {
+		return "kubetutor", false
+	}
+	return "kubectl " + strings.ReplaceAll(strings.ReplaceAll(plugin, "-", " "), "_", "-"), complete
+}
+
 // NewRootCommand builds the command tree.
 func NewRootCommand(ctx context.Context, env *Env) *cobra.Command {
 	tr := env.Tr()
-	name := "kubetutor"
-	if strings.HasPrefix(filepath.Base(os.Args[0]), "kubectl-") {
-		name = "kubectl tutor" // running as a kubectl plugin
+	if env.Name == "" {
+		env.Name = "kubetutor"
+	}
+	// cobra names a command by the first word of Use. As a plugin, Use is
+	// the executable (kubectl-tutor: completion scripts complete that) and
+	// help and usage show the display name, `kubectl tutor`.
+	use, annotations := env.Name, map[string]string(nil)
+	if plugin, ok := strings.CutPrefix(env.Name, "kubectl "); ok {
+		use = "kubectl-" + strings.ReplaceAll(strings.ReplaceAll(plugin, "-", "_"), " ", "-")
+		annotations = map[string]string{cobra.CommandDisplayNameAnnotation: env.Name}
 	}
 	root := &cobra.Command{
-		Use:           name,
+		Use:           use,
+		Annotations:   annotations,
 		Short:         tr.T("CLIShort", nil),
 		Long:          tr.T("CLILong", nil),
 		SilenceUsage:  true,
@@ -192,15 +237,21 @@ func NewRootCommand(ctx context.Context, env *Env) *cobra.Command {
 	}
 	root.SetContext(ctx)
 	fl := root.PersistentFlags()
-	fl.StringVar(&env.Lang, "lang", env.Lang, tr.T("FlagLang", nil))
+	// The flag's own default stays empty: the help states the default
+	// once, in the user's language, with where it comes from.
+	var lang string
+	fl.StringVar(&lang, "lang", "", tr.T("FlagLang", map[string]any{"Default": l10n.FromEnv(env.Getenv)}))
 	fl.StringVar(&env.LessonsDir, "lessons-dir", "", tr.T("FlagLessonsDir", nil))
 	fl.StringVar(&env.ManifestsDir, "manifests-dir", "", tr.T("FlagManifestsDir", nil))
 	env.Kube.AddFlags(fl)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if l10n.Normalize(env.Lang) != strings.ToLower(env.Lang) && !strings.Contains(env.Lang, "_") {
-			return errors.New(tr.T("CLIBadLang", map[string]any{"Lang": env.Lang}))
+		if lang == "" {
+			return nil // Run took the language from the environment
 		}
-		env.Lang = l10n.Normalize(env.Lang)
+		if l10n.Normalize(lang) != strings.ToLower(lang) && !strings.Contains(lang, "_") {
+			return errors.New(tr.T("CLIBadLang", map[string]any{"Lang": lang}))
+		}
+		env.Lang = l10n.Normalize(lang)
 		return nil
 	}
 	root.AddCommand(
@@ -212,5 +263,16 @@ func NewRootCommand(ctx context.Context, env *Env) *cobra.Command {
 		newRunCommand(env),
 		newLabCommand(env),
 	)
+	if annotations != nil {
+		// cobra's completion scripts complete the executable typed as one
+		// word; kubectl completes `kubectl tutor …` through a helper
+		// executable instead (kubectl_complete-tutor, see commandName).
+		root.InitDefaultCompletionCmd()
+		if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+			c.Long = tr.T("CLICompletionPlugin", map[string]any{
+				"Cmd": env.Name, "Exe": use, "Helper": strings.Replace(use, "-", "_complete-", 1),
+			}) + "\n\n" + c.Long
+		}
+	}
 	return root
 }

@@ -2,11 +2,12 @@ package app
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"runtime/debug"
-	"text/tabwriter"
+	"strconv"
+	"strings"
 
+	"charm.land/lipgloss/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
@@ -24,14 +25,41 @@ func newListCommand(env *Env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(env.Streams.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintf(w, "%s\t%s\t%s\n", env.Tr().T("CLIListID", nil), env.Tr().T("CLIListSteps", nil), env.Tr().T("CLIListTitle", nil))
+			tr := env.Tr()
+			rows := [][]string{{tr.T("CLIListID", nil), tr.T("CLIListSteps", nil), tr.T("CLIListTitle", nil)}}
 			for _, l := range all {
-				fmt.Fprintf(w, "%s\t%d\t%s\n", l.ID, len(l.Spec.Steps), l.Title(env.Lang))
+				rows = append(rows, []string{l.ID, strconv.Itoa(len(l.Spec.Steps)), l.Title(env.Lang)})
 			}
-			return w.Flush()
+			_, err = io.WriteString(env.Streams.Out, table(rows))
+			return err
 		},
 	}
+}
+
+// table lays rows out in columns two spaces apart, measured in display
+// cells: a Japanese character takes two (text/tabwriter counts runes, so
+// ステップ数 pushed its column out of line). The last column is not padded.
+func table(rows [][]string) string {
+	var widths []int
+	for _, row := range rows {
+		for i, c := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], lipgloss.Width(c))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		for i, c := range row {
+			b.WriteString(c)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-lipgloss.Width(c)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 func newLintCommand(env *Env) *cobra.Command {
@@ -82,7 +110,7 @@ func newVersionCommand(env *Env) *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(env.Streams.Out, "kubetutor %s (%s)\n", v, filepath.Base(os.Args[0]))
+			fmt.Fprintf(env.Streams.Out, "kubetutor %s (%s)\n", v, env.Name)
 			return nil
 		},
 	}

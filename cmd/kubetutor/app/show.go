@@ -14,7 +14,8 @@ import (
 // newShowCommand prints a lesson rendered for the terminal, like glow does
 // for a file: title, introduction, every section, step headings marked
 // "▶ Step n/N" with what each step does and checks. Plain text when stdout
-// is not a terminal or NO_COLOR is set.
+// is not a terminal; bold and underline without colours when NO_COLOR is
+// set (render.PickStyle).
 func newShowCommand(env *Env) *cobra.Command {
 	var width int
 	cmd := &cobra.Command{

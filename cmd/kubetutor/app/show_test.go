@@ -1,6 +1,7 @@
 package app
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,8 +13,8 @@ func TestShow(t *testing.T) {
 		lang, width string
 		want        []string
 	}{
-		{"ja", "60", []string{"レプリカを持つステートフルアプリケーションを実行する", "▶ ステップ 1/15：", "▶ ステップ 15/15：", "操作："}},
-		{"en", "40", []string{"Run a Replicated", "▶ Step 1/15: ", "▶ Step 15/15: ", "Does:"}},
+		{"ja", "60", []string{" レプリカを持つステートフルアプリケーションを実行する\n ═════", "\n ■ MySQL をデプロイする\n", "▶ ステップ 1/15：", "▶ ステップ 15/15：", "操作："}},
+		{"en", "40", []string{"Run a Replicated", "\n ■ Deploy MySQL\n", "▶ Step 1/15: ", "▶ Step 15/15: ", "Does:"}},
 		{"ja", "", []string{"▶ ステップ 3/15："}}, // not a terminal: 80 columns
 	} {
 		t.Run(tc.lang+"/"+tc.width, func(t *testing.T) {
@@ -35,6 +36,11 @@ func TestShow(t *testing.T) {
 					t.Errorf("output lacks %q", w)
 				}
 			}
+			// Plain text, but no markdown markers: headings are laid out
+			// as headings, strong text is just text.
+			if m := markerRE.FindString(out); m != "" {
+				t.Errorf("markdown marker in the plain output: %q", m)
+			}
 			for i, l := range strings.Split(out, "\n") {
 				if ansi.StringWidth(l) > width {
 					t.Errorf("line %d is wider than %d: %q", i+1, width, l)
@@ -43,6 +49,10 @@ func TestShow(t *testing.T) {
 		})
 	}
 }
+
+// markerRE finds markdown's heading and strong markers in rendered text
+// (code blocks keep their own # comments, so only headings are matched).
+var markerRE = regexp.MustCompile(`\*\*|#+ (レプリカ|始める前に|MySQL をデプロイする|Run a Replicated|Before you begin|Deploy MySQL)`)
 
 func TestShowUnknownLesson(t *testing.T) {
 	if _, _, err := run(t, nil, "show", "nope"); err == nil || !strings.Contains(err.Error(), "nope") {
