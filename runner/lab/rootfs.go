@@ -70,6 +70,10 @@ type rootfsRecipe struct {
 	packages []string
 	// version is hashed into the key: bump it when the steps change.
 	version string
+	// prune lists globs (relative to the rootfs) removed after the
+	// install, on top of what every rootfs drops (docs, man pages, apt
+	// lists).
+	prune []string
 }
 
 // mariadbRootfs is the rootfs of the MariaDB image.
@@ -81,6 +85,9 @@ func mariadbRootfs() rootfsRecipe {
 func (r rootfsRecipe) key() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", r.version, DebianSuite, strings.Join(r.packages, " "))
+	if len(r.prune) > 0 { // absent from older recipes' keys
+		fmt.Fprintf(h, "prune %s\n", strings.Join(r.prune, " "))
+	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
@@ -243,7 +250,8 @@ func ensureRootfs(ctx context.Context, o Options, r rootfsRecipe) (string, error
 	}
 	// Slim down and leave MariaDB's datadir empty: the entrypoint
 	// initialises it.
-	for _, g := range []string{"var/lib/apt/lists/*", "usr/share/doc/*", "usr/share/man/*", "var/lib/mysql/*", "var/log/*.log", "var/cache/debconf/*-old"} {
+	globs := []string{"var/lib/apt/lists/*", "usr/share/doc/*", "usr/share/man/*", "var/lib/mysql/*", "var/log/*.log", "var/cache/debconf/*-old"}
+	for _, g := range append(globs, r.prune...) {
 		m, _ := filepath.Glob(filepath.Join(root, g))
 		for _, p := range m {
 			os.RemoveAll(p)
