@@ -255,3 +255,39 @@ func TestAppImages(t *testing.T) {
 		t.Errorf("mehdb layers %v, jump layers %v: want mehdb = jump's base layer + the binary", mehdbLayers, jumpLayers)
 	}
 }
+
+func TestImportMarkers(t *testing.T) {
+	l := layout{dir: t.TempDir()}
+	os.MkdirAll(l.node(1), 0o755)
+	build := func(key string) imageBundle {
+		return imageBundle{name: "mehdb", dir: "/c/images-mehdb-" + key, files: []string{"mehdb.tar"}}
+	}
+	a, b := build("aaa"), build("bbb")
+	jump := imageBundle{name: "jump", dir: "/c/images-jump-j", files: []string{"jump.tar"}}
+	steps := []struct {
+		name string
+		mark *imageBundle
+		want map[*imageBundle]bool
+	}{
+		{name: "fresh node", want: map[*imageBundle]bool{&a: false, &b: false, &jump: false}},
+		{name: "A imported", mark: &a, want: map[*imageBundle]bool{&a: true, &b: false, &jump: false}},
+		{name: "B imported over A", mark: &b, want: map[*imageBundle]bool{&a: false, &b: true, &jump: false}},
+		{name: "back to A", mark: &a, want: map[*imageBundle]bool{&a: true, &b: false, &jump: false}},
+		{name: "another bundle is separate", mark: &jump, want: map[*imageBundle]bool{&a: true, &b: false, &jump: true}},
+	}
+	for _, st := range steps {
+		if st.mark != nil {
+			if err := markImported(l, 1, *st.mark); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for bundle, want := range st.want {
+			if got := imported(l, 1, *bundle); got != want {
+				t.Errorf("%s: imported(%s) = %v, want %v", st.name, bundle.dir, got, want)
+			}
+		}
+		if imported(l, 2, a) {
+			t.Errorf("%s: another node must not count as imported", st.name)
+		}
+	}
+}

@@ -32,6 +32,10 @@ type imageSet struct {
 // imageBundle is one cache directory of image tarballs, complete once it
 // holds a .complete marker.
 type imageBundle struct {
+	// name is the bundle's role ("core", "mehdb", "jump"); its builds
+	// carry the same image tags, so a node remembers per name which build
+	// it imported last.
+	name  string
 	dir   string
 	files []string // tarball names, in import order
 }
@@ -53,9 +57,10 @@ func (b imageBundle) complete() bool {
 // mehdbImageKey's result for the sources in the repository.
 func newImageSet(o Options, b binaries, mehdbKey string) imageSet {
 	return imageSet{
-		core:  imageBundle{dir: filepath.Join(filepath.Dir(b.dir), "images-"+recipeKey()), files: []string{"pause.tar", "mariadb.tar"}},
-		mehdb: imageBundle{dir: filepath.Join(o.CacheDir, "images-mehdb-"+mehdbKey), files: []string{"mehdb.tar"}},
-		jump:  imageBundle{dir: filepath.Join(o.CacheDir, "images-jump-"+jumpImageKey()), files: []string{"jump.tar"}},
+		core: imageBundle{name: "core", dir: filepath.Join(filepath.Dir(b.dir), "images-"+recipeKey()),
+			files: []string{"pause.tar", "mariadb.tar"}},
+		mehdb: imageBundle{name: "mehdb", dir: filepath.Join(o.CacheDir, "images-mehdb-"+mehdbKey), files: []string{"mehdb.tar"}},
+		jump:  imageBundle{name: "jump", dir: filepath.Join(o.CacheDir, "images-jump-"+jumpImageKey()), files: []string{"jump.tar"}},
 	}
 }
 
@@ -207,12 +212,11 @@ func writeImage(out, ref string, layers []v1.Layer, cfg v1.Config) error {
 	return tarball.WriteToFile(out, tag, img)
 }
 
-// importImages loads every tarball into one node's containerd, once per
-// bundle (a marker in the node's state remembers each).
+// importImages loads the tarballs of every bundle that worker i's
+// containerd does not hold yet into it.
 func importImages(ctx context.Context, l layout, i int, s imageSet) error {
 	for _, b := range s.bundles() {
-		marker := filepath.Join(l.node(i), "imported-"+filepath.Base(b.dir))
-		if _, err := os.Stat(marker); err == nil {
+		if imported(l, i, b) {
 			continue
 		}
 		for _, t := range b.tarballs() {
@@ -221,11 +225,29 @@ func importImages(ctx context.Context, l layout, i int, s imageSet) error {
 				return fmt.Errorf("import %s into %s: %w", filepath.Base(t), NodeName(i), err)
 			}
 		}
-		if err := os.WriteFile(marker, nil, 0o644); err != nil {
+		if err := markImported(l, i, b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// importMarker is the file in worker i's state that names the build of a
+// bundle last imported there. It is per bundle name, not per build: after
+// builds A, B and A again (a branch switched back), the tags point at B's
+// images until A is imported again.
+func importMarker(l layout, i int, b imageBundle) string {
+	return filepath.Join(l.node(i), "imported-"+b.name)
+}
+
+// imported reports whether b's build is the one last imported on worker i.
+func imported(l layout, i int, b imageBundle) bool {
+	cur, err := os.ReadFile(importMarker(l, i, b))
+	return err == nil && string(cur) == filepath.Base(b.dir)
+}
+
+func markImported(l layout, i int, b imageBundle) error {
+	return os.WriteFile(importMarker(l, i, b), []byte(filepath.Base(b.dir)), 0o644)
 }
 
 // Images builds (or reuses) the lab's binaries and image tarballs and prints
