@@ -138,8 +138,10 @@ func ensureAppImages(ctx context.Context, o Options, s imageSet) error {
 	if err != nil {
 		return err
 	}
-	work, err := os.MkdirTemp(o.CacheDir, "app-images-")
-	if err != nil {
+	// A fixed name: what an interrupted build left is removed next time.
+	work := filepath.Join(o.CacheDir, "app-images.tmp")
+	os.RemoveAll(work)
+	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
