@@ -91,17 +91,22 @@ func (b binaries) complete() bool {
 	return err == nil
 }
 
+// goVersion is the version of the go tool that builds the lab.
+func goVersion(ctx context.Context) (string, error) {
+	gov, err := output(ctx, "go", []string{"env", "GOVERSION"})
+	if err != nil {
+		return "", fmt.Errorf("the lab builds Kubernetes and mehdb with the go tool, which failed: %w", err)
+	}
+	return strings.TrimSpace(gov), nil
+}
+
 // binDir computes the cache directory of the current build module.
-func binDir(ctx context.Context, o Options) (binaries, string, error) {
+func binDir(o Options, goVersion string) (binaries, string, error) {
 	src, err := sourceHash(o.BuildDir)
 	if err != nil {
 		return binaries{}, "", err
 	}
-	gov, err := output(ctx, "go", []string{"env", "GOVERSION"})
-	if err != nil {
-		return binaries{}, "", fmt.Errorf("the lab builds Kubernetes with the go tool, which failed: %w", err)
-	}
-	key := cacheKey(strings.TrimSpace(gov), src)
+	key := cacheKey(goVersion, src)
 	return binaries{dir: filepath.Join(o.CacheDir, key, "bin")}, key, nil
 }
 

@@ -32,6 +32,10 @@ const (
 const (
 	PauseImage   = "kubetutor.local/pause:3.10"
 	MariaDBImage = "kubetutor.local/mariadb:10.11"
+	// MehdbImage is kubetutor's mehdb (cmd/mehdb of this repository).
+	MehdbImage = "kubetutor.local/mehdb:0.6"
+	// JumpImage is the mehdb lesson's client: curl, getent and a shell.
+	JumpImage = "kubetutor.local/jump:0.2"
 )
 
 // DefaultWorkers is the number of worker nodes Up starts.
@@ -46,7 +50,7 @@ type Options struct {
 	// StateDir holds the running cluster: certificates, etcd data, logs,
 	// PID files. Empty: RepoDir/.lab.
 	StateDir string
-	// CacheDir holds built binaries, the Debian rootfs and image tarballs,
+	// CacheDir holds built binaries, the Debian rootfses and image tarballs,
 	// shared by every clone on the machine. Empty:
 	// ${XDG_CACHE_HOME:-$HOME/.cache}/kubetutor/lab.
 	CacheDir string

@@ -45,7 +45,7 @@ type e2e struct {
 const e2eLabel = "kubetutor-e2e"
 
 // TestLabE2E checks the running lab ($KUBECONFIG) against issue 3: three Ready
-// workers, a pod on each, DNS, a ClusterIP service, a PVC that keeps its
+// workers with the lab's images, a pod on each, DNS, a ClusterIP service, a PVC that keeps its
 // data, exec/logs/port-forward, and drain moving a pod. It fails (never
 // skips) when the lab is not reachable.
 func TestLabE2E(t *testing.T) {
@@ -85,6 +85,7 @@ func TestLabE2E(t *testing.T) {
 	e := &e2e{t: t, cfg: cfg, cs: cs, ns: ns.Name}
 
 	nodes := e.readyWorkers(ctx)
+	t.Run("images on each node", func(t *testing.T) { e.imagesOnEachNode(ctx, t, nodes) })
 	t.Run("pod on each node", func(t *testing.T) { e.podOnEachNode(ctx, t, nodes) })
 	e.deployEcho(ctx)
 	t.Run("DNS", func(t *testing.T) { e.dns(ctx, t) })
@@ -124,6 +125,38 @@ func (e *e2e) readyWorkers(ctx context.Context) []string {
 		e.t.Fatalf("want 3 Ready schedulable workers, have %v (%s)", names, last)
 	}
 	return names
+}
+
+// imagesOnEachNode checks that every node reports the lab's images in its
+// status (the kubelet lists what its containerd holds).
+func (e *e2e) imagesOnEachNode(ctx context.Context, t *testing.T, nodes []string) {
+	want := []string{lab.PauseImage, lab.MariaDBImage, lab.MehdbImage, lab.JumpImage}
+	var last string
+	err := wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = ""
+		for _, n := range nodes {
+			node, err := e.cs.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				last = err.Error()
+				return false, nil
+			}
+			have := map[string]bool{}
+			for _, img := range node.Status.Images {
+				for _, name := range img.Names {
+					have[name] = true
+				}
+			}
+			for _, w := range want {
+				if !have[w] {
+					last += fmt.Sprintf("%s lacks %s; ", n, w)
+				}
+			}
+		}
+		return last == "", nil
+	})
+	if err != nil {
+		t.Fatalf("images missing: %s", last)
+	}
 }
 
 func testPod(name string, labels map[string]string, script string) *corev1.Pod {

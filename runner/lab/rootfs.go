@@ -60,24 +60,59 @@ chown -R mysql:mysql "$DATADIR"
 exec mariadbd --user=mysql --bind-address=0.0.0.0 "$@"
 `
 
-// rootfsKey hashes what decides the Debian rootfs.
-func rootfsKey() string {
+// rootfsRecipe is one cached Debian rootfs: debootstrap's minbase variant
+// of DebianSuite plus packages (without recommends). Each recipe has a
+// cache directory of its own, so adding one never rebuilds another.
+type rootfsRecipe struct {
+	// name goes into the cache directory's name; empty for the MariaDB
+	// rootfs, whose directory name predates the others.
+	name     string
+	packages []string
+	// version is hashed into the key: bump it when the steps change.
+	version string
+	// prune lists globs (relative to the rootfs) removed after the
+	// install, on top of what every rootfs drops (docs, man pages, apt
+	// lists).
+	prune []string
+}
+
+// mariadbRootfs is the rootfs of the MariaDB image.
+func mariadbRootfs() rootfsRecipe {
+	return rootfsRecipe{packages: imagePackages, version: "rootfs 1"}
+}
+
+// key hashes what decides the rootfs's contents.
+func (r rootfsRecipe) key() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "rootfs 1\n%s\n%s\n", DebianSuite, strings.Join(imagePackages, " "))
+	fmt.Fprintf(h, "%s\n%s\n%s\n", r.version, DebianSuite, strings.Join(r.packages, " "))
+	if len(r.prune) > 0 { // absent from older recipes' keys
+		fmt.Fprintf(h, "prune %s\n", strings.Join(r.prune, " "))
+	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-// recipeKey hashes everything that decides the images' contents: the
-// rootfs, the entrypoint and the image configuration's version.
+// dir is the recipe's cache directory.
+func (r rootfsRecipe) dir(o Options) string {
+	name := "rootfs-" + DebianSuite
+	if r.name != "" {
+		name += "-" + r.name
+	}
+	return filepath.Join(o.CacheDir, name+"-"+r.key())
+}
+
+// complete reports whether the recipe's rootfs is in the cache.
+func (r rootfsRecipe) complete(o Options) bool {
+	_, err := os.Stat(filepath.Join(r.dir(o), ".complete"))
+	return err == nil
+}
+
+// recipeKey hashes everything that decides the MariaDB and pause images'
+// contents: the rootfs, the entrypoint and the image configuration's
+// version.
 func recipeKey() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "images 1\n%s\n%s\n", rootfsKey(), entrypointScript)
+	fmt.Fprintf(h, "images 1\n%s\n%s\n", mariadbRootfs().key(), entrypointScript)
 	return hex.EncodeToString(h.Sum(nil))[:12]
-}
-
-// rootfsDir is the cached Debian rootfs of the lesson image.
-func rootfsDir(o Options) string {
-	return filepath.Join(o.CacheDir, "rootfs-"+DebianSuite+"-"+rootfsKey())
 }
 
 // aptMirrors returns the Debian mirror and security mirror that the host's
@@ -156,11 +191,11 @@ func parseSources(path string) (mirror, security string) {
 	return mirror, security
 }
 
-// ensureRootfs debootstraps Debian and installs imagePackages into it,
-// once per recipe.
-func ensureRootfs(ctx context.Context, o Options) (string, error) {
-	dir := rootfsDir(o)
-	if _, err := os.Stat(filepath.Join(dir, ".complete")); err == nil {
+// ensureRootfs debootstraps Debian and installs the recipe's packages into
+// it, once per recipe, and returns the rootfs directory.
+func ensureRootfs(ctx context.Context, o Options, r rootfsRecipe) (string, error) {
+	dir := r.dir(o)
+	if r.complete(o) {
 		return filepath.Join(dir, "rootfs"), nil
 	}
 	tmp := dir + ".tmp"
@@ -204,17 +239,19 @@ func ensureRootfs(ctx context.Context, o Options) (string, error) {
 		if err := run(ctx, "chroot", []string{root, "apt-get", "update"}, env...); err != nil {
 			return err
 		}
-		args := append([]string{root, "apt-get", "install", "-y"}, imagePackages...)
+		args := append([]string{root, "apt-get", "install", "-y"}, r.packages...)
 		if err := run(ctx, "chroot", args, env...); err != nil {
 			return err
 		}
 		return run(ctx, "chroot", []string{root, "apt-get", "clean"}, env...)
 	}()
 	if err != nil {
-		return "", fmt.Errorf("install %v in the rootfs: %w", imagePackages, err)
+		return "", fmt.Errorf("install %v in the rootfs: %w", r.packages, err)
 	}
-	// Slim down and leave an empty datadir: the entrypoint initialises it.
-	for _, g := range []string{"var/lib/apt/lists/*", "usr/share/doc/*", "usr/share/man/*", "var/lib/mysql/*", "var/log/*.log", "var/cache/debconf/*-old"} {
+	// Slim down and leave MariaDB's datadir empty: the entrypoint
+	// initialises it.
+	globs := []string{"var/lib/apt/lists/*", "usr/share/doc/*", "usr/share/man/*", "var/lib/mysql/*", "var/log/*.log", "var/cache/debconf/*-old"}
+	for _, g := range append(globs, r.prune...) {
 		m, _ := filepath.Glob(filepath.Join(root, g))
 		for _, p := range m {
 			os.RemoveAll(p)

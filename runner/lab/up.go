@@ -40,30 +40,51 @@ func writeRecord(l layout, r record) error {
 }
 
 // prepare makes sure the runtime packages, binaries and images exist. The
-// Debian rootfs (network and disk bound) is made while the Go build (CPU
-// bound) runs.
+// Debian rootfses (network and disk bound) are made while the Go build
+// (CPU bound) runs.
 func prepare(ctx context.Context, o Options, r reporter) (binaries, imageSet, error) {
 	if err := r.step("runtime packages (containerd, runc, CNI plugins, iptables, debootstrap)", func() error {
 		return ensurePackages(ctx)
 	}); err != nil {
 		return binaries{}, imageSet{}, err
 	}
-	b, key, err := binDir(ctx, o)
+	gov, err := goVersion(ctx)
 	if err != nil {
 		return binaries{}, imageSet{}, err
 	}
-	s := newImageSet(b)
-	rootfs := make(chan error, 1)
-	if s.complete() {
-		rootfs <- nil
-	} else {
-		go func() {
-			rootfs <- r.step("Debian rootfs for "+MariaDBImage, func() error {
-				_, err := ensureRootfs(ctx, o)
-				return err
-			})
-		}()
+	b, key, err := binDir(o, gov)
+	if err != nil {
+		return binaries{}, imageSet{}, err
 	}
+	src, err := mehdbSourceHash(o.RepoDir)
+	if err != nil {
+		return binaries{}, imageSet{}, err
+	}
+	s := newImageSet(o, b, mehdbImageKey(gov, src))
+	type rootfsNeed struct {
+		recipe rootfsRecipe
+		images string
+	}
+	var needs []rootfsNeed
+	if !s.core.complete() && !mariadbRootfs().complete(o) {
+		needs = append(needs, rootfsNeed{mariadbRootfs(), MariaDBImage})
+	}
+	if !(s.mehdb.complete() && s.jump.complete()) && !smallRootfs().complete(o) {
+		needs = append(needs, rootfsNeed{smallRootfs(), MehdbImage + ", " + JumpImage})
+	}
+	rootfs := make(chan error, 1)
+	go func() {
+		for _, n := range needs {
+			if err := r.step("Debian rootfs for "+n.images, func() error {
+				_, err := ensureRootfs(ctx, o, n.recipe)
+				return err
+			}); err != nil {
+				rootfs <- err
+				return
+			}
+		}
+		rootfs <- nil
+	}()
 	err = r.step("binaries "+key+" (Kubernetes "+KubernetesVersion+", etcd "+EtcdVersion+", CoreDNS "+CoreDNSVersion+")", func() error {
 		return ensureBinaries(ctx, o, b)
 	})
@@ -74,7 +95,12 @@ func prepare(ctx context.Context, o Options, r reporter) (binaries, imageSet, er
 		return b, s, err
 	}
 	if err := r.step("images "+PauseImage+", "+MariaDBImage, func() error {
-		return ensureImages(ctx, o, b, s)
+		return ensureCoreImages(ctx, o, b, s.core)
+	}); err != nil {
+		return b, s, err
+	}
+	if err := r.step("images "+MehdbImage+", "+JumpImage, func() error {
+		return ensureAppImages(ctx, o, s)
 	}); err != nil {
 		return b, s, err
 	}
