@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
@@ -48,4 +49,38 @@ func (e *Engine) CheckStep(ctx context.Context, i int, maxWait time.Duration) St
 	sr.Duration = e.now().Sub(start)
 	e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
 	return sr
+}
+
+// CatchUpWait bounds each check of a step caught up on before its action
+// runs instead: most steps skipped to were never run, so do not wait.
+const CatchUpWait = 5 * time.Second
+
+// CatchUp brings the cluster to where step i is done, the way a skip
+// catches up: when the step's checks already pass (each waiting at most
+// CatchUpWait), its action does not run; otherwise RunStep runs it. A step
+// whose checks compare with the state before its action (ComparesWithBefore)
+// always runs its action. The TUI's skip and `workshop push` use it.
+func (e *Engine) CatchUp(ctx context.Context, i int) StepResult {
+	if !ComparesWithBefore(e.lesson.Spec.Steps[i]) {
+		if res := e.CheckStep(ctx, i, CatchUpWait); res.Status == Passed || ctx.Err() != nil {
+			return res
+		}
+	}
+	return e.RunStep(ctx, i)
+}
+
+// ComparesWithBefore reports whether a step has checks that compare with
+// the state before its action (step.Preparer): only running the action can
+// satisfy them.
+func ComparesWithBefore(s lesson.Step) bool {
+	for _, c := range s.Checks {
+		chk, err := step.NewCheck(c)
+		if err != nil {
+			continue
+		}
+		if _, ok := chk.(step.Preparer); ok {
+			return true
+		}
+	}
+	return false
 }

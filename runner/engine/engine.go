@@ -35,6 +35,9 @@ type Options struct {
 	// Only runs just this step (the earlier ones are assumed done); the
 	// lesson's objects are then left in place, as with NoCleanup.
 	Only string
+	// Until stops the run after this step (the later ones are skipped and
+	// the lesson's objects stay for the next run or the TUI).
+	Until string
 	// SkipPreflight skips preflight (facts are then assumed sufficient).
 	SkipPreflight bool
 }
@@ -95,7 +98,7 @@ func (e *Engine) Run(ctx context.Context) *Result {
 	} else {
 		e.facts = Facts{Reachable: true, SchedulableNodes: e.maxNodesNeeded(), DefaultStorageClass: "?"}
 	}
-	failed := false
+	failed, past := false, false
 	for i, s := range e.lesson.Spec.Steps {
 		if e.opts.Only != "" && s.ID != e.opts.Only {
 			continue
@@ -104,13 +107,16 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		switch {
 		case !preflightOK:
 			sr = e.skip(i, s, step.M("ReasonPreflightFailed"))
+		case past:
+			sr = e.skip(i, s, step.M("ReasonUntil", "Step", e.opts.Until))
 		case ctx.Err() != nil:
 			sr = e.skip(i, s, step.M("ReasonInterrupted"))
 		case failed && !e.opts.KeepGoing:
 			sr = e.skip(i, s, step.M("ReasonEarlierFailed"))
 		default:
-			sr = e.RunStep(ctx, i)
+			sr = e.runStep(ctx, i, false)
 		}
+		past = past || s.ID == e.opts.Until
 		if sr.Status == Failed {
 			failed, res.Passed = true, false
 		}
@@ -197,9 +203,14 @@ func (e *Engine) unavailable(s lesson.Step) step.Msg {
 // RunStep runs step i of the lesson: the Prepare hook of checks that
 // compare with "before", the action, then each check in order with its
 // timeout (lesson → step → check cascade). A step the cluster cannot run
-// (requires.nodes, requires.storageClass) is Unavailable, not failed. The
-// TUI calls it once per unlocked step; Run calls it for every step.
-func (e *Engine) RunStep(ctx context.Context, i int) StepResult {
+// (requires.nodes, requires.storageClass, cluster-scoped rights the user
+// lacks) is Unavailable, not failed. A workshop instructor's step (see
+// Mode) runs no action: RunStep waits for its checks, which pass when the
+// instructor's action lands. The TUI calls it once per unlocked step; Run
+// calls it for every step but never waits for an instructor.
+func (e *Engine) RunStep(ctx context.Context, i int) StepResult { return e.runStep(ctx, i, true) }
+
+func (e *Engine) runStep(ctx context.Context, i int, waitInstructor bool) StepResult {
 	s := e.lesson.Spec.Steps[i]
 	start := e.now()
 	sr := StepResult{ID: s.ID, Index: i, Status: Running}
@@ -209,11 +220,15 @@ func (e *Engine) RunStep(ctx context.Context, i int) StepResult {
 		e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
 		return sr
 	}
-	if why := e.unavailable(s); !why.IsZero() {
+	switch mode, why := e.Mode(i); mode {
+	case ModeUnavailable:
 		sr.Status, sr.Reason = Unavailable, why
 		for _, c := range s.Checks {
 			sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: describe(c), Line: c.Line, Status: Unavailable, Reason: why})
 		}
+		return done()
+	case ModeInstructor:
+		e.instructorStep(ctx, i, why, waitInstructor, &sr)
 		return done()
 	}
 	act, err := step.NewAction(s.Action)

@@ -34,6 +34,9 @@ const (
 	AftermathDone
 	// RunDone: the run is over (Result set).
 	RunDone
+	// InstructorWaiting: the step is the workshop instructor's; the tutor
+	// waits for its checks (Msg says what the instructor does).
+	InstructorWaiting
 )
 
 // Event is one thing that happened during a run. Fields that do not apply

@@ -34,6 +34,12 @@ type Facts struct {
 	SchedulableNodes int
 	// DefaultStorageClass is the default class's name ("" if none).
 	DefaultStorageClass string
+	// Denied are the cluster-scoped verbs the lesson uses that the user
+	// lacks: the steps that need them are unavailable, or the instructor's
+	// in a workshop (see Mode).
+	Denied []step.Verb
+	// Workshop is the workshop the namespace belongs to (nil: none).
+	Workshop *Workshop
 }
 
 // Preflight checks, before the first step, what the lesson needs: the
@@ -149,7 +155,7 @@ func (e *Engine) preflightNodes(ctx context.Context) (Status, step.Msg, step.Msg
 	if err != nil {
 		// Without nodes access, do not mark steps unavailable: assume enough.
 		e.facts.SchedulableNodes = e.maxNodesNeeded()
-		return Warning, step.M("PreflightNodesUnknown", "Error", err.Error()), step.M("HintForbidden")
+		return Warning, step.M("PreflightNodesUnknown", "Error", err.Error()), step.M("HintNodesUnreadable", "Need", e.maxNodesNeeded())
 	}
 	var names []string
 	for i := range l.Items {
@@ -190,7 +196,7 @@ func (e *Engine) preflightStorageClass(ctx context.Context) (Status, step.Msg, s
 	l, err := e.env.Cluster.Client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		e.facts.DefaultStorageClass = "?"
-		return Warning, step.M("PreflightStorageClassUnknown", "Error", err.Error()), step.M("HintForbidden")
+		return Warning, step.M("PreflightStorageClassUnknown", "Error", err.Error()), step.M("HintStorageClassUnreadable")
 	}
 	for _, sc := range l.Items {
 		if sc.Annotations[defaultClassAnnotation] == "true" || sc.Annotations["storageclass.beta.kubernetes.io/is-default-class"] == "true" {
@@ -220,9 +226,16 @@ func (e *Engine) verbs() []step.Verb {
 	return out
 }
 
+// preflightPermissions asks the API server (SelfSubjectAccessReview)
+// for every verb the lesson uses. A namespaced verb denied fails the whole
+// lesson: the namespace is the learner's own. A cluster-scoped verb denied
+// (patch nodes, for a drain) only makes the steps that need it unavailable,
+// or the instructor's in a workshop: a warning that names them.
 func (e *Engine) preflightPermissions(ctx context.Context) (Status, step.Msg, step.Msg) {
+	e.facts.Workshop = readWorkshop(ctx, e.env, e.lesson.ID)
 	verbs := e.verbs()
-	var denied []string
+	var denied, deniedCluster []string
+	e.facts.Denied = nil
 	for _, v := range verbs {
 		ra := &authv1.ResourceAttributes{Verb: v.Verb, Group: v.Group, Resource: v.Resource, Subresource: v.Subresource}
 		if !v.Cluster {
@@ -233,12 +246,37 @@ func (e *Engine) preflightPermissions(ctx context.Context) (Status, step.Msg, st
 		if err != nil {
 			return Warning, step.M("PreflightPermissionsUnknown", "Error", err.Error()), step.Msg{}
 		}
-		if !r.Status.Allowed {
+		switch {
+		case r.Status.Allowed:
+		case v.Cluster:
+			deniedCluster = append(deniedCluster, v.String())
+			e.facts.Denied = append(e.facts.Denied, v)
+		default:
 			denied = append(denied, v.String())
 		}
 	}
 	if len(denied) > 0 {
 		return Failed, step.M("PreflightDenied", "Verbs", strings.Join(denied, ", "), "Namespace", e.env.Namespace()), step.M("HintDenied")
+	}
+	var instructor, unavailable []string
+	for i, s := range e.lesson.Spec.Steps {
+		switch mode, _ := e.Mode(i); {
+		case mode == ModeInstructor:
+			instructor = append(instructor, s.ID)
+		case mode == ModeUnavailable && len(e.deniedVerbs(s)) > 0:
+			unavailable = append(unavailable, s.ID)
+		}
+	}
+	switch {
+	case len(unavailable) > 0:
+		return Warning, step.M("PreflightDeniedCluster", "Verbs", strings.Join(deniedCluster, ", "), "Steps", strings.Join(unavailable, ", ")),
+			step.M("HintDeniedCluster", "Steps", strings.Join(unavailable, ", "))
+	case len(instructor) > 0:
+		return Passed, step.M("PreflightWorkshop", "Workshop", e.facts.Workshop.Name, "Steps", strings.Join(instructor, ", "), "Count", len(verbs)-len(deniedCluster)), step.Msg{}
+	case len(deniedCluster) > 0:
+		// Denied verbs that no step needs in the end (a workshop step
+		// listed for the instructor after all): nothing to say beyond this.
+		return Warning, step.M("PreflightDeniedCluster", "Verbs", strings.Join(deniedCluster, ", "), "Steps", "—"), step.Msg{}
 	}
 	return Passed, step.M("PreflightAllowed", "Count", len(verbs)), step.Msg{}
 }
@@ -267,7 +305,7 @@ func (e *Engine) preflightImages(ctx context.Context) (Status, step.Msg, step.Ms
 	}
 	l, err := e.env.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return Warning, step.M("PreflightImagesUnknown", "Error", err.Error()), step.Msg{}
+		return Warning, step.M("PreflightImagesUnknown", "Error", err.Error()), step.M("HintImagesUnreadable")
 	}
 	var nodes []*corev1.Node
 	for i := range l.Items {

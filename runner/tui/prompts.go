@@ -297,6 +297,9 @@ func (m *lessonModel) runLines(w int) []string {
 		extra = tr.T("TUICatchingUp", map[string]any{"Target": m.flow.Target + 1}) + " · " + extra
 	}
 	out := []string{st.StepCurrent.Render(fit(" ⟳ " + tr.T("TUIStepHead", map[string]any{"N": r.index + 1, "Total": len(m.l.Spec.Steps), "Title": m.stepTitle(r.index)}) + " · " + extra))}
+	if !r.instructor.IsZero() {
+		out = append(out, st.Section.Render(fit("   "+r.instructor.Text(tr))))
+	}
 	if !r.doing.IsZero() {
 		id := "TUIDoing"
 		if r.awaiting {

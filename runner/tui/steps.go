@@ -62,6 +62,9 @@ type runView struct {
 	since  time.Time
 	// outcome is what the action did.
 	outcome step.Msg
+	// instructor says what a workshop's instructor does for everyone in
+	// this step while the tutor waits for its checks.
+	instructor step.Msg
 }
 
 // live reports whether steps run on a cluster here.
@@ -268,6 +271,8 @@ func (m *lessonModel) stepEvent(msg stepEventMsg, ch tea.Cmd) tea.Cmd {
 		}
 	case engine.CheckStarted:
 		r.doing, r.awaiting, r.latest, r.since = e.Msg, true, step.Msg{}, now
+	case engine.InstructorWaiting:
+		r.instructor = e.Msg
 	case engine.Progress:
 		if !e.Msg.Equal(r.latest) {
 			r.latest, r.since = e.Msg, now
