@@ -20,6 +20,7 @@ type runOptions struct {
 	noCleanup bool
 	images    []string
 	step      string
+	until     string
 	progress  bool
 }
 
@@ -43,6 +44,7 @@ func newRunCommand(env *Env) *cobra.Command {
 	fl.BoolVar(&o.noCleanup, "no-cleanup", false, tr.T("FlagNoCleanup", nil))
 	fl.StringArrayVar(&o.images, "image", nil, tr.T("FlagImage", nil))
 	fl.StringVar(&o.step, "step", "", tr.T("FlagStep", nil))
+	fl.StringVar(&o.until, "until", "", tr.T("FlagUntil", nil))
 	fl.BoolVar(&o.progress, "progress", false, tr.T("FlagProgress", nil))
 	return cmd
 }
@@ -84,13 +86,19 @@ func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 	if err != nil {
 		return err
 	}
-	if o.step != "" {
-		if _, ok := l.Step(o.step); !ok {
+	if o.step != "" && o.until != "" {
+		return errors.New(tr.T("CLIUntilAndStep", nil))
+	}
+	for _, id := range []string{o.step, o.until} {
+		if id == "" {
+			continue
+		}
+		if _, ok := l.Step(id); !ok {
 			var ids []string
 			for _, s := range l.Spec.Steps {
 				ids = append(ids, s.ID)
 			}
-			return errors.New(tr.T("CLIUnknownStep", map[string]any{"Step": o.step, "Known": strings.Join(ids, ", ")}))
+			return errors.New(tr.T("CLIUnknownStep", map[string]any{"Step": id, "Known": strings.Join(ids, ", ")}))
 		}
 	}
 	images, err := parseImages(l.Spec, o.images, tr)
@@ -116,7 +124,7 @@ func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 		obs = &engine.Text{W: env.Streams.ErrOut, Tr: tr, Progress: true}
 	}
 	eng := engine.New(cluster, l, mfs, engine.Options{
-		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step,
+		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step, Until: o.until,
 	}, obs)
 	res := eng.Run(cmd.Context())
 	switch o.output {

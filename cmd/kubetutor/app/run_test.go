@@ -27,6 +27,8 @@ func TestRunFlagErrors(t *testing.T) {
 		{"image form", []string{"--image", "mariadb"}, "is not NAME=REF"},
 		{"image name", []string{"--image", "postgres=x"}, "no image named \"postgres\""},
 		{"step", []string{"--step", "nope"}, "no step \"nope\""},
+		{"until", []string{"--until", "nope"}, "no step \"nope\""},
+		{"until and step", []string{"--until", "cleanup", "--step", "cleanup"}, "--until and --step"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
