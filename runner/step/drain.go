@@ -61,6 +61,24 @@ func (a *Drain) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 	return Outcome{Msg: M("OutcomeDrained", "Node", node, "Count", len(pods)), Output: out.String()}, nil
 }
 
+// EvictFromNode evicts env's namespace's pods on node, as a drain does
+// after its cordon, and returns their names. It does not cordon.
+func EvictFromNode(ctx context.Context, env *Env, node string, report Reporter) ([]string, error) {
+	pods, err := podsToEvict(ctx, env, node)
+	if err != nil {
+		return nil, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), applyHint(err))
+	}
+	var out bytes.Buffer
+	if err := evictor(ctx, env, &out, report).DeleteOrEvictPods(pods); err != nil {
+		return nil, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), M("HintDrain", "Node", node))
+	}
+	names := make([]string, len(pods))
+	for i, p := range pods {
+		names[i] = p.Name
+	}
+	return names, nil
+}
+
 // podsToEvict lists the namespace's pods on node that a drain evicts: all
 // but DaemonSet pods, mirror pods and pods already being deleted.
 func podsToEvict(ctx context.Context, env *Env, node string) ([]corev1.Pod, error) {

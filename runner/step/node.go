@@ -21,8 +21,25 @@ import (
 // cordoned, and never touches a node cordoned by anyone else.
 const CordonedByAnnotation = "kubetutor.io/cordoned-by"
 
-// CordonMark is the annotation value of the lesson running in env.
-func (e *Env) CordonMark() string { return e.Namespace() + "/" + e.Lesson }
+// CordonMark is the annotation value of the lesson running in env (or
+// env.Mark when set).
+func (e *Env) CordonMark() string {
+	if e.Mark != "" {
+		return e.Mark
+	}
+	return e.Namespace() + "/" + e.Lesson
+}
+
+// CordonNode cordons node with env's mark, as the cordon action does. It
+// reports false when someone else had cordoned the node: it is left alone.
+func CordonNode(ctx context.Context, env *Env, node string) (bool, error) {
+	res, err := cordon(ctx, env, node)
+	return res != cordonedOther, err
+}
+
+// UncordonNode makes node schedulable again if env's mark (or env.State)
+// says it is ours, as the uncordon action does.
+func UncordonNode(ctx context.Context, env *Env, node string) error { return uncordon(ctx, env, node) }
 
 // cordonResult says what cordon did to a node.
 type cordonResult int

@@ -172,6 +172,10 @@ type Env struct {
 	State *State
 	// Now returns the current time (tests may fix it).
 	Now func() time.Time
+	// Mark is the cordon mark of the nodes this Env cordons (see
+	// CordonedByAnnotation); empty: "<namespace>/<lesson>". A workshop's
+	// instructor uses "workshop/<name>".
+	Mark string
 }
 
 // NewEnv returns an Env for lesson id with a fresh State.
