@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/scale"
 )
@@ -22,6 +23,9 @@ type Cluster struct {
 	Client kubernetes.Interface
 	// Dynamic reads and writes arbitrary kinds (apply, exists, cleanup).
 	Dynamic dynamic.Interface
+	// Metadata lists and watches the metadata of any kind (the workshop's
+	// cluster-wide informers read no ConfigMap contents).
+	Metadata metadata.Interface
 	// Mapper maps kinds to resources.
 	Mapper meta.RESTMapper
 	// Scales gets and updates the scale subresource.
@@ -42,6 +46,7 @@ type Cluster struct {
 type Parts struct {
 	Client    kubernetes.Interface
 	Dynamic   dynamic.Interface
+	Metadata  metadata.Interface
 	Mapper    meta.RESTMapper
 	Scales    scale.ScalesGetter
 	Exec      Executor
@@ -56,7 +61,7 @@ func NewFromParts(p Parts) *Cluster {
 	if ns == "" {
 		ns = "default"
 	}
-	return &Cluster{Client: p.Client, Dynamic: p.Dynamic, Mapper: p.Mapper, Scales: p.Scales,
+	return &Cluster{Client: p.Client, Dynamic: p.Dynamic, Metadata: p.Metadata, Mapper: p.Mapper, Scales: p.Scales,
 		Exec: p.Exec, Forward: p.Forward, Namespace: ns}
 }
 
@@ -88,6 +93,10 @@ func New(flags *genericclioptions.ConfigFlags) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build dynamic client: %w", err)
 	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build metadata client: %w", err)
+	}
 	mapper, err := flags.ToRESTMapper()
 	if err != nil {
 		return nil, fmt.Errorf("build REST mapper: %w", err)
@@ -101,7 +110,7 @@ func New(flags *genericclioptions.ConfigFlags) (*Cluster, error) {
 		return nil, fmt.Errorf("build scale client: %w", err)
 	}
 	return &Cluster{
-		Client: client, Dynamic: dyn, Mapper: mapper, Scales: scales,
+		Client: client, Dynamic: dyn, Metadata: md, Mapper: mapper, Scales: scales,
 		Exec:      &RESTExecutor{Config: cfg, Client: client},
 		Forward:   &RESTPortForwarder{Config: cfg, Client: client},
 		Namespace: ns, Config: cfg, Context: ctxName,

@@ -15,14 +15,17 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	dynfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
+	metadatafake "k8s.io/client-go/metadata/fake"
 	scalefake "k8s.io/client-go/scale/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -34,9 +37,11 @@ import (
 type Fakes struct {
 	Client  *fake.Clientset
 	Dynamic *dynfake.FakeDynamicClient
-	Scales  *scalefake.FakeScaleClient
-	Exec    *Exec
-	Forward *Forward
+	// Metadata answers from the same object store, as metadata only.
+	Metadata *metadatafake.FakeMetadataClient
+	Scales   *scalefake.FakeScaleClient
+	Exec     *Exec
+	Forward  *Forward
 }
 
 // New returns a Cluster on fakes in namespace ns, seeded with objects. The
@@ -58,6 +63,41 @@ func New(ns string, objects ...runtime.Object) (*kube.Cluster, *Fakes) {
 		}
 		return true, watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
 			ev.Object = toUnstructured(ev.Object)
+			return ev, true
+		}), nil
+	})
+	mapper := testrestmapper.TestOnlyStaticRESTMapper(scheme.Scheme)
+	f.Metadata = metadatafake.NewSimpleMetadataClient(metadatafake.NewTestScheme())
+	f.Metadata.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		gvk, err := mapper.KindFor(a.GetResource())
+		if err != nil {
+			return true, nil, err
+		}
+		l, err := tracker.List(a.GetResource(), gvk, a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		items, err := meta.ExtractList(l)
+		if err != nil {
+			return true, nil, err
+		}
+		out := &metav1.List{}
+		for _, it := range items {
+			out.Items = append(out.Items, runtime.RawExtension{Object: partial(it, gvk)})
+		}
+		return true, out, nil
+	})
+	f.Metadata.PrependWatchReactor("*", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		gvk, err := mapper.KindFor(a.GetResource())
+		if err != nil {
+			return true, nil, err
+		}
+		w, err := tracker.Watch(a.GetResource(), a.GetNamespace())
+		if err != nil {
+			return true, nil, err
+		}
+		return true, watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
+			ev.Object = partial(ev.Object, gvk)
 			return ev, true
 		}), nil
 	})
@@ -89,10 +129,21 @@ func New(ns string, objects ...runtime.Object) (*kube.Cluster, *Fakes) {
 		return true, nil, fmt.Errorf("kubefake: patch of scale not supported; use update")
 	})
 	c := kube.NewFromParts(kube.Parts{
-		Client: f.Client, Dynamic: f.Dynamic, Mapper: testrestmapper.TestOnlyStaticRESTMapper(scheme.Scheme),
+		Client: f.Client, Dynamic: f.Dynamic, Metadata: f.Metadata, Mapper: mapper,
 		Scales: f.Scales, Exec: f.Exec, Forward: f.Forward, Namespace: ns,
 	})
 	return c, f
+}
+
+// partial is the metadata of obj, as the metadata client returns it.
+func partial(obj runtime.Object, gvk schema.GroupVersionKind) runtime.Object {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return obj
+	}
+	p := meta.AsPartialObjectMetadata(m)
+	p.TypeMeta = metav1.TypeMeta{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind}
+	return p
 }
 
 func stsScale(sts *appsv1.StatefulSet) *autoscalingv1.Scale {
