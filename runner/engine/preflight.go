@@ -216,7 +216,7 @@ func (e *Engine) verbs() []step.Verb {
 	seen := map[step.Verb]bool{}
 	var out []step.Verb
 	for _, s := range e.lesson.Spec.Steps {
-		for _, v := range step.StepVerbs(e.env, s) {
+		for _, v := range e.stepVerbs(s) {
 			if !seen[v] {
 				seen[v] = true
 				out = append(out, v)

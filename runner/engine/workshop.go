@@ -154,16 +154,10 @@ func (e *Engine) Mode(i int) (Mode, step.Msg) {
 	}
 	d := e.deniedVerbs(s)
 	if w := e.facts.Workshop; w != nil && slices.Contains(w.InstructorSteps, s.ID) {
-		// The instructor writes; the learner must still be able to read
-		// what the checks watch.
-		var reads []string
-		for _, v := range d {
-			if !writeVerb(strings.Fields(v)[0]) {
-				reads = append(reads, v)
-			}
-		}
-		if len(reads) > 0 {
-			return ModeUnavailable, step.M("ReasonDenied", "Verbs", strings.Join(reads, ", "))
+		if len(d) > 0 {
+			// The instructor acts; the learner must still be able to read
+			// what the checks watch.
+			return ModeUnavailable, step.M("ReasonDenied", "Verbs", strings.Join(d, ", "))
 		}
 		return ModeInstructor, instructorMsg(s, w)
 	}
@@ -173,6 +167,15 @@ func (e *Engine) Mode(i int) (Mode, step.Msg) {
 	return ModeRun, step.Msg{}
 }
 
+// stepVerbs are the verbs step s takes here: all of StepVerbs, or only
+// its checks' when the step is the workshop instructor's.
+func (e *Engine) stepVerbs(s lesson.Step) []step.Verb {
+	if w := e.facts.Workshop; w != nil && slices.Contains(w.InstructorSteps, s.ID) {
+		return step.StepVerbs(e.env, lesson.Step{ID: s.ID, Checks: s.Checks, Evidence: s.Evidence})
+	}
+	return step.StepVerbs(e.env, s)
+}
+
 // deniedVerbs are the cluster-scoped verbs of s that preflight found
 // denied.
 func (e *Engine) deniedVerbs(s lesson.Step) []string {
@@ -180,7 +183,7 @@ func (e *Engine) deniedVerbs(s lesson.Step) []string {
 		return nil
 	}
 	var out []string
-	for _, v := range step.StepVerbs(e.env, s) {
+	for _, v := range e.stepVerbs(s) {
 		if slices.Contains(e.facts.Denied, v) {
 			out = append(out, v.String())
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,38 +53,43 @@ func podOn(name, node string) *corev1.Pod {
 		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
 }
 
+var uncordonStep = lesson.Step{ID: "uncordon", Action: step.ActionOf(&step.Uncordon{}),
+	Checks: []lesson.Check{step.CheckOf(&step.Uncordoned{})}}
+
 func TestStepModes(t *testing.T) {
-	ws := (&Workshop{Name: "k8s", Lesson: "mini", InstructorSteps: []string{"drain"}}).ConfigMap(ns)
+	ws := (&Workshop{Name: "k8s", Lesson: "mini", InstructorSteps: []string{"drain", "uncordon"}}).ConfigMap(ns)
 	cases := []struct {
-		name    string
-		objects []runtime.Object
-		deny    []string
-		want    Mode
-		reason  string
+		name     string
+		objects  []runtime.Object
+		deny     []string
+		drain    string // mode and reason of the drain step
+		uncordon string
 	}{
-		{"allowed", nil, nil, ModeRun, ""},
-		{"patch nodes denied", nil, []string{"patch nodes"}, ModeUnavailable, "ReasonDenied"},
-		{"workshop", []runtime.Object{ws}, []string{"patch nodes"}, ModeInstructor, "InstructorDrain"},
-		{"workshop, even with the rights", []runtime.Object{ws}, nil, ModeInstructor, "InstructorDrain"},
-		{"workshop, nodes unreadable", []runtime.Object{ws}, []string{"patch nodes", "get nodes"}, ModeUnavailable, "ReasonDenied"},
+		{"allowed", nil, nil, "run", "run"},
+		{"patch nodes denied", nil, []string{"patch nodes"}, "unavailable ReasonDenied", "unavailable ReasonDenied"},
+		{"workshop", []runtime.Object{ws}, []string{"patch nodes"}, "instructor InstructorDrain", "instructor InstructorUncordon"},
+		{"workshop, even with the rights", []runtime.Object{ws}, nil, "instructor InstructorDrain", "instructor InstructorUncordon"},
+		{"workshop, the actions' own rights denied", []runtime.Object{ws}, []string{"patch nodes", "get nodes", "create pods"}, "instructor InstructorDrain", "instructor InstructorUncordon"},
+		{"workshop, nodes unreadable", []runtime.Object{ws}, []string{"patch nodes", "list nodes"}, "instructor InstructorDrain", "unavailable ReasonDenied"},
 	}
+	modes := map[Mode]string{ModeRun: "run", ModeInstructor: "instructor", ModeUnavailable: "unavailable"}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			objs := append([]runtime.Object{readyNode("n1"), readyNode("n2"), defaultClass()}, tc.objects...)
 			c, f := kubefake.New(ns, objs...)
 			allow(f, tc.deny...)
-			e := New(c, miniLesson(applyStep, drainStep), testManifests, Options{}, nil)
+			e := New(c, miniLesson(applyStep, drainStep, uncordonStep), testManifests, Options{}, nil)
 			for _, it := range e.Preflight(context.Background()) {
 				if it.Status == Failed {
 					t.Fatalf("preflight failed: %+v", it)
 				}
 			}
-			if m, why := e.Mode(0); m != ModeRun || !why.IsZero() {
-				t.Fatalf("apply: %v %v", m, why)
+			got := func(i int) string {
+				m, why := e.Mode(i)
+				return strings.TrimSpace(modes[m] + " " + why.ID)
 			}
-			m, why := e.Mode(1)
-			if m != tc.want || why.ID != tc.reason {
-				t.Fatalf("drain: mode %v (%v), want %v %s", m, why, tc.want, tc.reason)
+			if got(0) != "run" || got(1) != tc.drain || got(2) != tc.uncordon {
+				t.Fatalf("apply %q, drain %q, uncordon %q; want run, %q, %q", got(0), got(1), got(2), tc.drain, tc.uncordon)
 			}
 		})
 	}
