@@ -53,17 +53,17 @@ func TestLearnerRightsMySQL(t *testing.T) {
 	r := LearnerRights(mysqlEnv(t), mysql(t))
 	ns, cluster := ruleMap(t, r)
 	want := map[string]string{
-		"/pods":                          "get,list,watch,delete",
-		"/pods/exec":                     "create",
-		"/pods/eviction":                 "",
-		"/pods/log":                      "get",
-		"/pods/portforward":              "create",
-		"/events":                        "list,watch",
-		"/configmaps":                    "get,list,watch,create,patch,delete",
-		"/services":                      "get,list,watch,create,patch,delete",
-		"/persistentvolumeclaims":        "get,list,watch,delete",
-		"apps/statefulsets":              "get,list,watch,create,patch,delete",
-		"apps/statefulsets/scale":        "get,update",
+		"/pods":                           "get,list,watch,delete",
+		"/pods/exec":                      "create",
+		"/pods/eviction":                  "",
+		"/pods/log":                       "get",
+		"/pods/portforward":               "create",
+		"/events":                         "list,watch",
+		"/configmaps":                     "get,list,watch,create,patch,delete",
+		"/services":                       "get,list,watch,create,patch,delete",
+		"/persistentvolumeclaims":         "get,list,watch,delete",
+		"apps/statefulsets":               "get,list,watch,create,patch,delete",
+		"apps/statefulsets/scale":         "get,update",
 		"discovery.k8s.io/endpointslices": "list",
 	}
 	for res, verbs := range want {
@@ -171,7 +171,9 @@ func TestPeak(t *testing.T) {
 		"a/pod.yaml":  {Data: []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: x}]}\n")},
 		"a/conf.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")},
 	}
-	apply := func(f ...string) lesson.Step { return lesson.Step{ID: "apply", Action: step.ActionOf(&step.Apply{Files: f})} }
+	apply := func(f ...string) lesson.Step {
+		return lesson.Step{ID: "apply", Action: step.ActionOf(&step.Apply{Files: f})}
+	}
 	scale := func(n int) lesson.Step {
 		return lesson.Step{ID: "scale-" + itoa(n), Action: step.ActionOf(&step.Scale{StatefulSet: "db", Replicas: n})}
 	}
