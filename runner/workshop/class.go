@@ -188,3 +188,6 @@ func problem(id string, kv ...any) error { return &step.Failure{Msg: step.M(id, 
 func problemErr(err error, id string, kv ...any) error {
 	return &step.Failure{Msg: step.M(id, kv...), Err: err}
 }
+
+// lessonCheck is a lesson's check (a short name for loops over them).
+type lessonCheck = lesson.Check

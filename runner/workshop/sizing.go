@@ -182,32 +182,11 @@ func replicas(r *int32) int {
 	return int(*r)
 }
 
-// podWorkload computes a pod's effective requests as the scheduler and
-// the quota do: the larger of the containers' sum and the largest init
-// container, with the LimitRange's defaults where a container states none.
+// podWorkload is n pods of spec, with the requests of a learner's
+// namespace (the LimitRange's defaults where a container states none).
 func podWorkload(spec corev1.PodSpec, n int) *workload {
 	w := &workload{replicas: n}
-	req := func(c corev1.Container) (resource.Quantity, resource.Quantity) {
-		cpu, ok := c.Resources.Requests[corev1.ResourceCPU]
-		if !ok {
-			cpu = DefaultCPU
-		}
-		mem, ok := c.Resources.Requests[corev1.ResourceMemory]
-		if !ok {
-			mem = DefaultMemory
-		}
-		return cpu, mem
-	}
-	for _, c := range spec.Containers {
-		cpu, mem := req(c)
-		w.cpu.Add(cpu)
-		w.memory.Add(mem)
-	}
-	for _, c := range spec.InitContainers {
-		cpu, mem := req(c)
-		maxQ(&w.cpu, cpu)
-		maxQ(&w.memory, mem)
-	}
+	w.cpu, w.memory = podRequests(spec, true)
 	return w
 }
 

@@ -1,0 +1,155 @@
+package workshop
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubetutor/kubetutor/manifests"
+	"github.com/kubetutor/kubetutor/runner/evidence"
+	"github.com/kubetutor/kubetutor/runner/kube/kubefake"
+)
+
+var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+
+func learnerNS(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "k8s-" + name,
+		Labels: map[string]string{LabelWorkshop: "k8s", LabelLearner: name, LabelLesson: "mysql"}}}
+}
+
+func meta(ns, name string, at time.Time) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"app": "mysql"},
+		CreationTimestamp: metav1.NewTime(at), UID: types.UID("uid-" + ns + "-" + name)}
+}
+
+func warning(ns, reason, pod string, at time.Time) *corev1.Event {
+	return &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: pod + "." + reason},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: pod, Namespace: ns},
+		Reason:         reason, Message: "Back-off restarting failed container", Type: corev1.EventTypeWarning,
+		FirstTimestamp: metav1.NewTime(at), LastTimestamp: metav1.NewTime(at)}
+}
+
+// classOn builds the mysql class k8s on fakes seeded with objs, with the
+// clock at now and its record in a temporary folder.
+func classOn(t *testing.T, now time.Time, objs ...runtime.Object) (*Class, *kubefake.Fakes) {
+	t.Helper()
+	c, f := kubefake.New("default", objs...)
+	return &Class{Name: "k8s", Lesson: mysql(t), Cluster: c, Manifests: manifests.FS, StateDir: t.TempDir(),
+		Now: func() time.Time { return now }}, f
+}
+
+func TestEvaluator(t *testing.T) {
+	now := t0.Add(time.Minute)
+	cl, f := classOn(t, now,
+		learnerNS("01"), learnerNS("02"),
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "elsewhere"}},
+		&corev1.ConfigMap{ObjectMeta: meta("k8s-01", "mysql", t0)},
+		&corev1.Service{ObjectMeta: meta("k8s-01", "mysql", t0.Add(10*time.Second))},
+		&corev1.Service{ObjectMeta: meta("k8s-01", "mysql-read", t0.Add(10*time.Second))},
+		warning("k8s-01", "BackOff", "mysql-0", t0.Add(30*time.Second)),
+		// Another namespace's lesson objects count for nobody.
+		&corev1.ConfigMap{ObjectMeta: meta("elsewhere", "mysql", t0)},
+	)
+	e, err := NewEvaluator(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Kinds() != 8 {
+		t.Errorf("watches %d kinds, want 8 (namespaces, pods, claims, events, nodes, ConfigMaps, Services, StatefulSets)", e.Kinds())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := e.Snapshot()
+	if len(s.Learners) != 2 {
+		t.Fatalf("%+v", s)
+	}
+	l1, l2 := s.Learners[0], s.Learners[1]
+	if l1.Name != "01" || l1.Step != "apply-services" || l1.StepIndex != 2 || !l1.Since.Equal(t0.Add(10*time.Second)) || l1.State != StateStuck ||
+		l1.LastWarning != "BackOff pod/mysql-0: Back-off restarting failed container" {
+		t.Errorf("learner 01: %+v", l1)
+	}
+	if l2.Name != "02" || l2.Step != "" || l2.StepIndex != 0 || l2.State != StateNotStarted || l2.Namespace != "k8s-02" {
+		t.Errorf("learner 02: %+v", l2)
+	}
+	d, ok := e.Detail("01")
+	if !ok || len(d.Steps) != 15 || !d.Steps[0].Done || d.Steps[0].How != "proven" || d.Steps[2].Done || !d.Steps[3].Inside || len(d.Events) != 1 {
+		t.Errorf("detail: %+v", d)
+	}
+	// First sightings are in the record file.
+	recs, err := NewStore(cl).Load()
+	if err != nil || !recs["k8s-01"].Seen["apply-configmap"].Equal(t0) {
+		t.Errorf("record: %v %+v", err, recs["k8s-01"])
+	}
+
+	// A change in the cluster arrives as an update.
+	up := e.Updates(ctx)
+	<-up // the current snapshot
+	if _, err := f.Client.CoreV1().Namespaces().Create(ctx, learnerNS("03"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-up:
+		if len(s.Learners) != 3 || s.Learners[2].Name != "03" {
+			t.Fatalf("%+v", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no update after a new learner namespace")
+	}
+}
+
+// The snapshot's JSON is the object `workshop status -o json` prints.
+func TestSnapshotJSON(t *testing.T) {
+	s := Snapshot{Workshop: "k8s", Lesson: "mysql", Learners: []Learner{
+		{Name: "01", Namespace: "k8s-01", Step: "apply-services", StepIndex: 2, Since: t0, State: StateWorking},
+		{Name: "02", Namespace: "k8s-02", State: StateNotStarted},
+	}}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"workshop":"k8s","lesson":"mysql","learners":[` +
+		`{"name":"01","namespace":"k8s-01","step":"apply-services","stepIndex":2,"since":"2026-11-30T10:00:00Z","state":"working","lastWarning":""},` +
+		`{"name":"02","namespace":"k8s-02","step":"","stepIndex":0,"since":"0001-01-01T00:00:00Z","state":"not-started","lastWarning":""}]}`
+	if string(raw) != want {
+		t.Fatalf("got  %s\nwant %s", raw, want)
+	}
+}
+
+func TestRecordSeen(t *testing.T) {
+	now := t0.Add(time.Hour)
+	p := evidence.Progress{Reached: 2, Steps: []evidence.Step{
+		{ID: "a", Done: true, How: evidence.Implied},
+		{ID: "b", Done: true, How: evidence.Proven, At: t0.Add(time.Minute)},
+		{ID: "c", Done: true, How: evidence.Holding},
+		{ID: "d"},
+	}}
+	rec := &LearnerRecord{Seen: map[string]time.Time{"c": t0.Add(2 * time.Minute)}}
+	if !recordSeen(rec, p, now) {
+		t.Fatal("no change recorded")
+	}
+	// a is implied by b: it happened no later than b.
+	want := map[string]time.Time{"a": t0.Add(time.Minute), "b": t0.Add(time.Minute), "c": t0.Add(2 * time.Minute)}
+	for id, at := range want {
+		if !rec.Seen[id].Equal(at) {
+			t.Errorf("%s seen %v, want %v", id, rec.Seen[id], at)
+		}
+	}
+	if _, ok := rec.Seen["d"]; ok || recordSeen(rec, p, now) {
+		t.Errorf("%+v", rec.Seen)
+	}
+	// Nothing the history tells: first seen now.
+	rec = &LearnerRecord{}
+	recordSeen(rec, evidence.Progress{Reached: 0, Steps: []evidence.Step{{ID: "a", Done: true, How: evidence.Holding}}}, now)
+	if !rec.Seen["a"].Equal(now) {
+		t.Error(rec.Seen)
+	}
+}
