@@ -698,3 +698,41 @@ func podLine(p *corev1.Pod) (string, bool) {
 	}
 	return fmt.Sprintf("%s %d/%d %s %d %s", p.Name, ready, len(p.Spec.Containers), status, restarts, node), !isReady
 }
+
+// waitEpoch waits until the namespace watch shows namespace ns at epoch
+// (after a reset's patch), then judges the class again, so that the next
+// plan starts the learner from the beginning.
+func (e *Evaluator) waitEpoch(ctx context.Context, ns string, epoch time.Time) {
+	at := func(o any) bool {
+		n, ok := o.(*corev1.Namespace)
+		if !ok || n.Name != ns {
+			return false
+		}
+		t, err := time.Parse(time.RFC3339Nano, n.Annotations[AnnotationEpoch])
+		return err == nil && !t.Before(epoch)
+	}
+	seen := make(chan struct{}, 1)
+	signal := func(o any) {
+		if at(o) {
+			select {
+			case seen <- struct{}{}:
+			default:
+			}
+		}
+	}
+	reg, err := e.nsInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: signal, UpdateFunc: func(_, o any) { signal(o) },
+	})
+	if err == nil {
+		defer e.nsInf.RemoveEventHandler(reg)
+		if o, ok, _ := e.nsInf.GetStore().GetByKey(ns); !ok || !at(o) {
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			select {
+			case <-seen:
+			case <-wctx.Done():
+			}
+			cancel()
+		}
+	}
+	e.judge()
+}
