@@ -262,6 +262,7 @@ func NewRootCommand(ctx context.Context, env *Env) *cobra.Command {
 		newOpenCommand(env),
 		newRunCommand(env),
 		newLabCommand(env),
+		newWorkshopCommand(env),
 	)
 	if annotations != nil {
 		// cobra's completion scripts complete the executable typed as one
