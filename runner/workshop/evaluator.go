@@ -126,11 +126,16 @@ func (e *Evaluator) Kinds() int { return 5 + len(e.kinds) }
 func (e *Evaluator) Start(ctx context.Context) error {
 	c := e.c
 	client := c.Cluster.Client
-	byWorkshop := func(o *metav1.ListOptions) { o.LabelSelector = LabelWorkshop + "=" + c.Name }
-	byLesson := func(o *metav1.ListOptions) { o.LabelSelector = c.Lesson.Spec.Selector }
+	// Each LIST is one request, unpaginated: the informers' pager would
+	// ask for pages of 500, and where the API server serves a kind from
+	// etcd rather than its watch cache (events, by default) the number of
+	// pages would grow with the class.
+	whole := func(o *metav1.ListOptions) { o.Limit = 0 }
+	byWorkshop := func(o *metav1.ListOptions) { o.LabelSelector, o.Limit = LabelWorkshop+"="+c.Name, 0 }
+	byLesson := func(o *metav1.ListOptions) { o.LabelSelector, o.Limit = c.Lesson.Spec.Selector, 0 }
 	nsF := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(byWorkshop))
 	lessonF := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(byLesson))
-	allF := informers.NewSharedInformerFactory(client, 0)
+	allF := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(whole))
 	e.nsInf = nsF.Core().V1().Namespaces().Informer()
 	e.podInf = lessonF.Core().V1().Pods().Informer()
 	e.pvcInf = lessonF.Core().V1().PersistentVolumeClaims().Informer()
