@@ -427,32 +427,36 @@ func mapsClone(m map[string]time.Time) map[string]time.Time {
 }
 
 // recordSeen records when each done step was first seen: the history's
-// time when it tells, else the time of the nearest later step it tells
-// (an implied step happened before it), else now. It reports whether the
-// record changed.
+// time when it proves the step, else now for the furthest done step and
+// for steps whose states hold now. A step implied by a later one gets no
+// entry: it happened at some unknown time before that step's evidence,
+// and an entry at the later step's time would make evidence.Judge look
+// for the later step's evidence strictly after itself. It reports whether
+// the record changed.
 func recordSeen(rec *LearnerRecord, p evidence.Progress, now time.Time) bool {
 	if rec.Seen == nil {
 		rec.Seen = map[string]time.Time{}
 	}
 	changed := false
-	later := now
-	for i := p.Reached; i >= 0; i-- {
+	for i := 0; i <= p.Reached; i++ {
 		st := p.Steps[i]
-		at, ok := rec.Seen[st.ID]
-		if !ok {
-			at = later
-			if !st.At.IsZero() && st.At.Before(later) {
-				at = st.At
-			}
-			if at.Before(rec.Epoch) {
-				at = rec.Epoch
-			}
-			rec.Seen[st.ID] = at
-			changed = true
+		if _, ok := rec.Seen[st.ID]; ok {
+			continue
 		}
-		if at.Before(later) {
-			later = at
+		var at time.Time
+		switch {
+		case !st.At.IsZero():
+			at = st.At
+		case i == p.Reached || st.How == evidence.Holding:
+			at = now
+		default:
+			continue
 		}
+		if at.Before(rec.Epoch) {
+			at = rec.Epoch
+		}
+		rec.Seen[st.ID] = at
+		changed = true
 	}
 	return changed
 }

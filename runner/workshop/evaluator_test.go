@@ -3,17 +3,21 @@ package workshop
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubetutor/kubetutor/manifests"
 	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/kube/kubefake"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 var t0 = time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
@@ -126,30 +130,101 @@ func TestSnapshotJSON(t *testing.T) {
 
 func TestRecordSeen(t *testing.T) {
 	now := t0.Add(time.Hour)
-	p := evidence.Progress{Reached: 2, Steps: []evidence.Step{
+	p := evidence.Progress{Reached: 3, Steps: []evidence.Step{
 		{ID: "a", Done: true, How: evidence.Implied},
 		{ID: "b", Done: true, How: evidence.Proven, At: t0.Add(time.Minute)},
 		{ID: "c", Done: true, How: evidence.Holding},
-		{ID: "d"},
+		{ID: "d", Done: true, How: evidence.Holding},
+		{ID: "e"},
 	}}
 	rec := &LearnerRecord{Seen: map[string]time.Time{"c": t0.Add(2 * time.Minute)}}
 	if !recordSeen(rec, p, now) {
 		t.Fatal("no change recorded")
 	}
-	// a is implied by b: it happened no later than b.
-	want := map[string]time.Time{"a": t0.Add(time.Minute), "b": t0.Add(time.Minute), "c": t0.Add(2 * time.Minute)}
+	want := map[string]time.Time{"b": t0.Add(time.Minute), "c": t0.Add(2 * time.Minute), "d": now}
 	for id, at := range want {
 		if !rec.Seen[id].Equal(at) {
 			t.Errorf("%s seen %v, want %v", id, rec.Seen[id], at)
 		}
 	}
-	if _, ok := rec.Seen["d"]; ok || recordSeen(rec, p, now) {
+	// a is implied by b: when, the cluster does not tell; no entry (one at
+	// b's time would make Judge look for b's evidence after itself).
+	if _, ok := rec.Seen["a"]; ok || recordSeen(rec, p, now) {
 		t.Errorf("%+v", rec.Seen)
 	}
-	// Nothing the history tells: first seen now.
-	rec = &LearnerRecord{}
-	recordSeen(rec, evidence.Progress{Reached: 0, Steps: []evidence.Step{{ID: "a", Done: true, How: evidence.Holding}}}, now)
-	if !rec.Seen["a"].Equal(now) {
-		t.Error(rec.Seen)
+}
+
+// A learner's record, taken while they were at delete-pod, does not hide
+// the drain that comes later (regression: an implied step recorded at the
+// time of delete-pod's evidence made Judge look for delete-pod's new pod
+// strictly after that time, find the drained one, and miss the drain).
+func TestRecordKeepsLaterEvidence(t *testing.T) {
+	l := mysql(t)
+	h := simulate(false) // through delete-pod
+	rec := &LearnerRecord{}
+	p := evidence.Judge(l.Spec.Steps, h, rec.Record())
+	if p.Reached != 8 {
+		t.Fatalf("reached %d, want 8 (delete-pod)", p.Reached)
 	}
+	recordSeen(rec, p, h.Now)
+	h = simulate(true) // and the drain
+	if p := evidence.Judge(l.Spec.Steps, h, rec.Record()); p.Reached < 9 {
+		t.Fatalf("with the record: reached %d, want ≥ 9 (drain-node)", p.Reached)
+	}
+}
+
+// simulate is one learner's namespace after the MySQL lesson's delete-pod
+// step (mysql-2 first on node-a, re-created on node-b), and, with
+// drained, after the drain too, which put mysql-2 back on node-a.
+func simulate(drained bool) *step.History {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	h := &step.History{Namespace: "k8s-01", Lesson: "mysql", Now: at(300),
+		Pods: map[string]*corev1.Pod{}, PVCs: map[string]*corev1.PersistentVolumeClaim{}, Nodes: map[string]*corev1.Node{},
+		Objects: map[schema.GroupResource]map[string]metav1.Object{},
+		Resolve: func(kind string) (schema.GroupResource, error) {
+			return map[string]schema.GroupResource{"ConfigMap": {Resource: "configmaps"}, "Service": {Resource: "services"},
+				"StatefulSet": {Group: "apps", Resource: "statefulsets"}}[strings.Split(kind, ".")[0]], nil
+		}}
+	obj := func(gr schema.GroupResource, name string, s int) {
+		if h.Objects[gr] == nil {
+			h.Objects[gr] = map[string]metav1.Object{}
+		}
+		m := meta("k8s-01", name, at(s))
+		h.Objects[gr][name] = &m
+	}
+	obj(schema.GroupResource{Resource: "configmaps"}, "mysql", 0)
+	obj(schema.GroupResource{Resource: "services"}, "mysql", 10)
+	obj(schema.GroupResource{Resource: "services"}, "mysql-read", 10)
+	obj(schema.GroupResource{Group: "apps", Resource: "statefulsets"}, "mysql", 20)
+	event := func(name string, uid types.UID, reason, msg string, first, last time.Time) {
+		h.Events = append(h.Events, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "k8s-01", Name: fmt.Sprintf("e%d", len(h.Events))},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: name, Namespace: "k8s-01", UID: uid},
+			Reason:         reason, Message: msg, FirstTimestamp: metav1.NewTime(first), LastTimestamp: metav1.NewTime(last)})
+	}
+	pod := func(name, node string, s, n int) {
+		uid := types.UID(fmt.Sprintf("%s-%d", name, n))
+		event(name, uid, "Scheduled", "Successfully assigned k8s-01/"+name+" to "+node, at(s), at(s))
+		p := &corev1.Pod{ObjectMeta: meta("k8s-01", name, at(s)), Spec: corev1.PodSpec{NodeName: node},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning,
+				Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(at(s + 5))}},
+				ContainerStatuses: []corev1.ContainerStatus{{Name: "mysql", Ready: true}, {Name: "backup", Ready: true}}}}
+		p.UID = uid
+		h.Pods[name] = p
+	}
+	for i, n := range []string{"node-a", "node-b", "node-c"} {
+		name := fmt.Sprintf("mysql-%d", i)
+		pod(name, n, 20+10*i, 0)
+		c := &corev1.PersistentVolumeClaim{ObjectMeta: meta("k8s-01", "data-"+name, at(20+10*i)), Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound}}
+		h.PVCs[c.Name] = c
+	}
+	pod("mysql-2", "node-a", 40, 0) // mysql-2 on node-a
+	event("mysql-2", "mysql-2-0", "Unhealthy", "Readiness probe failed: sh: 1: mysql: not found", at(100), at(120)) // break-probe
+	event("mysql-2", "mysql-2-0", "Killing", "Stopping container mysql", at(150), at(150))                          // delete-pod
+	pod("mysql-2", "node-b", 152, 1)
+	if drained {
+		event("mysql-2", "mysql-2-1", "Killing", "Stopping container mysql", at(250), at(250))
+		pod("mysql-2", "node-a", 252, 2)
+	}
+	step.SortEvents(h.Events)
+	return h
 }
