@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
@@ -50,12 +51,17 @@ func Anonymise(s Snapshot) Snapshot {
 	out := s
 	out.Learners = make([]Learner, len(s.Learners))
 	for i, l := range s.Learners {
-		a := l
-		a.Name, a.Namespace = Pseudonym(i), ""
-		a.LastWarning = scrub(l.LastWarning, l)
-		out.Learners[i] = a
+		out.Learners[i] = AnonymiseLearner(l, i)
 	}
 	return out
+}
+
+// AnonymiseLearner is Anonymise for the i-th learner of a snapshot.
+func AnonymiseLearner(l Learner, i int) Learner {
+	a := l
+	a.Name, a.Namespace = Pseudonym(i), ""
+	a.LastWarning = scrub(l.LastWarning, l)
+	return a
 }
 
 // AnonymiseDetail is Anonymise for one learner's detail; pseudonym is the
@@ -124,4 +130,44 @@ func StepNames(l *lesson.Lesson, lang string) []StepName {
 		out[i] = StepName{ID: s.ID, N: i + 1, Title: t}
 	}
 	return out
+}
+
+// Reached is the state the views show for a learner at or past the
+// checkpoint.
+const Reached = "reached"
+
+// Glyphs of the states, as both views show them.
+var Glyphs = map[string]string{
+	Reached: "✓", StateDone: "✓", StateWorking: "▶", StateStuck: "⚠", StateFailing: "✗", StateNotStarted: "○",
+}
+
+// Shown is the state the views show for l: Reached when at or past the
+// checkpoint (a 1-based step; 0 for none), else l.State (StateWorking when
+// unknown).
+func Shown(l Learner, checkpoint int) string {
+	switch {
+	case checkpoint > 0 && l.StepIndex >= checkpoint:
+		return Reached
+	case Glyphs[l.State] == "":
+		return StateWorking
+	}
+	return l.State
+}
+
+// Age formats a duration the way the views show time on a step, with the
+// messages WSAgeSec, WSAgeMin, WSAgeHour and WSAgeDay of t: 40s, 6m12s,
+// 1h15m, 2d03h (in Japanese 40秒, 6分12秒, …).
+func Age(d time.Duration, t func(id string, data map[string]any) string) string {
+	d = max(d, 0)
+	s, m, h := int(d.Seconds()), int(d.Minutes()), int(d.Hours())
+	two := func(n int) string { return fmt.Sprintf("%02d", n) }
+	switch {
+	case d < time.Minute:
+		return t("WSAgeSec", map[string]any{"S": s})
+	case d < time.Hour:
+		return t("WSAgeMin", map[string]any{"M": m, "S": two(s % 60)})
+	case d < 24*time.Hour:
+		return t("WSAgeHour", map[string]any{"H": h, "M": two(m % 60)})
+	}
+	return t("WSAgeDay", map[string]any{"D": h / 24, "H": two(h % 24)})
 }

@@ -1,7 +1,6 @@
 package dash
 
 import (
-	"fmt"
 	"time"
 
 	"charm.land/lipgloss/v2"
@@ -28,19 +27,14 @@ type look struct {
 // look is a learner's state as shown: ✓ when done or at or past the
 // checkpoint (1-based, 0 for none), else their state's glyph.
 func (c *common) look(l workshop.Learner, checkpoint int) look {
-	switch {
-	case checkpoint > 0 && l.StepIndex >= checkpoint:
-		return look{glyphReached, c.t("WSStateReached", nil)}
-	case l.State == workshop.StateDone:
-		return look{glyphReached, c.t("WSStateDone", nil)}
-	case l.State == workshop.StateFailing:
-		return look{glyphFailing, c.t("WSStateFailing", nil)}
-	case l.State == workshop.StateStuck:
-		return look{glyphStuck, c.t("WSStateStuck", nil)}
-	case l.State == workshop.StateNotStarted:
-		return look{glyphNotStarted, c.t("WSStateNotStarted", nil)}
-	}
-	return look{glyphWorking, c.t("WSStateWorking", nil)}
+	st := workshop.Shown(l, checkpoint)
+	return look{workshop.Glyphs[st], c.t(stateMsg[st], nil)}
+}
+
+// stateMsg is the message of each shown state.
+var stateMsg = map[string]string{
+	workshop.Reached: "WSStateReached", workshop.StateDone: "WSStateDone", workshop.StateWorking: "WSStateWorking",
+	workshop.StateStuck: "WSStateStuck", workshop.StateFailing: "WSStateFailing", workshop.StateNotStarted: "WSStateNotStarted",
 }
 
 func (c *common) lookStyle(glyph string) lipgloss.Style {
@@ -57,22 +51,8 @@ func (c *common) lookStyle(glyph string) lipgloss.Style {
 	return c.styles.Working
 }
 
-// age formats a duration the way the views show time on a step: 40s,
-// 6m12s, 1h15m, 2d03h (in Japanese 40秒, 6分12秒, …).
-func (c *common) age(d time.Duration) string {
-	d = max(d, 0)
-	s, m, h := int(d.Seconds()), int(d.Minutes()), int(d.Hours())
-	two := func(n int) string { return fmt.Sprintf("%02d", n) }
-	switch {
-	case d < time.Minute:
-		return c.t("WSAgeSec", map[string]any{"S": s})
-	case d < time.Hour:
-		return c.t("WSAgeMin", map[string]any{"M": m, "S": two(s % 60)})
-	case d < 24*time.Hour:
-		return c.t("WSAgeHour", map[string]any{"H": h, "M": two(m % 60)})
-	}
-	return c.t("WSAgeDay", map[string]any{"D": h / 24, "H": two(h % 24)})
-}
+// age formats a duration as both views do.
+func (c *common) age(d time.Duration) string { return workshop.Age(d, c.t) }
 
 // since is the age of t, or "—" when t is zero.
 func (c *common) since(t time.Time) string {

@@ -210,9 +210,12 @@ func TestAge(t *testing.T) {
 }
 
 // Run is the whole program: keys from in, the screen to out; quitting ends
-// the subscription to the updates.
+// the subscription to the updates (the clock's last tick may still be
+// sleeping: Bubble Tea cannot cancel a tea.Tick).
 func TestRun(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		goleak.IgnoreTopFunction("charm.land/bubbletea/v2.Tick.func1"),
+		goleak.IgnoreAnyFunction("charm.land/bubbletea/v2.(*Program).execBatchMsg"))
 	f := workshoptest.New(workshoptest.Class())
 	var out bytes.Buffer
 	if err := Run(t.Context(), strings.NewReader("q"), &out, f, f, Options{Lang: "en"}); err != nil {
