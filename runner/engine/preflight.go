@@ -62,6 +62,7 @@ func (e *Engine) Preflight(ctx context.Context) []PreflightItem {
 		return items
 	}
 	add(step.M("PreflightNodes"), e.preflightNodes)
+	add(step.M("PreflightCordons"), e.preflightCordons)
 	add(step.M("PreflightStorageClass"), e.preflightStorageClass)
 	add(step.M("PreflightPermissions"), e.preflightPermissions)
 	add(step.M("PreflightImages"), e.preflightImages)
@@ -172,6 +173,19 @@ func (e *Engine) preflightNodes(ctx context.Context) (Status, step.Msg, step.Msg
 		return Warning, msg, step.M("HintNodesSteps", "Need", need, "Steps", strings.Join(steps, ", "))
 	}
 	return Passed, msg, step.Msg{}
+}
+
+// preflightCordons uncordons the nodes an earlier run of this lesson in
+// this namespace left cordoned (killed during a drain), and says so.
+func (e *Engine) preflightCordons(ctx context.Context) (Status, step.Msg, step.Msg) {
+	nodes, err := e.RepairCordons(ctx)
+	if err != nil {
+		return Warning, step.M("PreflightCordonsFailed", "Error", err.Error()), step.M("HintUncordon", "Node", strings.Join(nodes, " "))
+	}
+	if len(nodes) > 0 {
+		return Passed, step.M("PreflightCordonsRepaired", "Nodes", strings.Join(nodes, ", "), "Mark", e.env.CordonMark()), step.Msg{}
+	}
+	return Passed, step.M("PreflightNoCordons"), step.Msg{}
 }
 
 func (e *Engine) needsStorageClass() bool {
