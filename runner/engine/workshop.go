@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
@@ -263,16 +262,17 @@ func (e *Engine) instructorStep(ctx context.Context, i int, why step.Msg, wait b
 // doneByEvidence reports whether the cluster's history shows step i done
 // (runner/evidence), read with one LIST per kind in the namespace.
 func (e *Engine) doneByEvidence(ctx context.Context, i int) bool {
-	var epoch time.Time
+	p, err := e.Judge(ctx, nil, e.workshopEpoch())
+	return err == nil && p.Steps[i].Done
+}
+
+// workshopEpoch is when the learner's current attempt began, as the
+// workshop ConfigMap says (zero outside a workshop or before a reset).
+func (e *Engine) workshopEpoch() time.Time {
 	if w := e.facts.Workshop; w != nil {
-		epoch = w.Epoch
+		return w.Epoch
 	}
-	h, err := evidence.Read(ctx, e.env, epoch)
-	if err != nil {
-		return false
-	}
-	p := evidence.Judge(e.lesson.Spec.Steps, h, nil)
-	return p.Steps[i].Done
+	return time.Time{}
 }
 
 // checksNow runs the checks of step s that can be judged without the state

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -102,7 +103,15 @@ func TestInstructorStep(t *testing.T) {
 	ws := (&Workshop{Name: "k8s", Lesson: "mini", InstructorSteps: []string{"drain"}}).ConfigMap(ns)
 	c, f := kubefake.New(ns, readyNode("n1"), readyNode("n2"), defaultClass(), ws, podOn("mini-0", "n1"))
 	allow(f, "patch nodes")
-	res := New(c, miniLesson(applyStep, drainStep, laterStep), testManifests, Options{}, nil).Run(context.Background())
+	// A later step whose evidence comes after the drain's (else Judge
+	// would take it to imply the drain).
+	mfs := fstest.MapFS{"mini/other.yaml": {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other, labels: {app: mini}}\n")}}
+	for k, v := range testManifests {
+		mfs[k] = v
+	}
+	after := lesson.Step{ID: "after", Action: step.ActionOf(&step.Apply{Files: []string{"mini/other.yaml"}}),
+		Checks: []lesson.Check{step.CheckOf(&step.Exists{ObjectRef: step.ObjectRef{Kind: "ConfigMap", Name: "other"}})}}
+	res := New(c, miniLesson(applyStep, drainStep, after), mfs, Options{}, nil).Run(context.Background())
 	if !res.Passed || res.Steps[1].Status != Unavailable || res.Steps[1].Reason.ID != "ReasonInstructorNotYet" || res.Steps[2].Status != Passed {
 		t.Fatalf("%+v", res.Steps)
 	}

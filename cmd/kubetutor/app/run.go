@@ -22,6 +22,7 @@ type runOptions struct {
 	step      string
 	until     string
 	progress  bool
+	fromStart bool
 }
 
 // newRunCommand runs a lesson's steps on the cluster without the TUI.
@@ -46,6 +47,7 @@ func newRunCommand(env *Env) *cobra.Command {
 	fl.StringVar(&o.step, "step", "", tr.T("FlagStep", nil))
 	fl.StringVar(&o.until, "until", "", tr.T("FlagUntil", nil))
 	fl.BoolVar(&o.progress, "progress", false, tr.T("FlagProgress", nil))
+	fl.BoolVar(&o.fromStart, "from-start", false, tr.T("FlagFromStart", nil))
 	return cmd
 }
 
@@ -124,7 +126,7 @@ func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 		obs = &engine.Text{W: env.Streams.ErrOut, Tr: tr, Progress: true}
 	}
 	eng := engine.New(cluster, l, mfs, engine.Options{
-		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step, Until: o.until,
+		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step, Until: o.until, FromStart: o.fromStart,
 	}, obs)
 	res := eng.Run(cmd.Context())
 	switch o.output {
