@@ -217,7 +217,7 @@ func simulate(drained bool) *step.History {
 		c := &corev1.PersistentVolumeClaim{ObjectMeta: meta("k8s-01", "data-"+name, at(20+10*i)), Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound}}
 		h.PVCs[c.Name] = c
 	}
-	pod("mysql-2", "node-a", 40, 0) // mysql-2 on node-a
+	pod("mysql-2", "node-a", 40, 0)                                                                                 // mysql-2 on node-a
 	event("mysql-2", "mysql-2-0", "Unhealthy", "Readiness probe failed: sh: 1: mysql: not found", at(100), at(120)) // break-probe
 	event("mysql-2", "mysql-2-0", "Killing", "Stopping container mysql", at(150), at(150))                          // delete-pod
 	pod("mysql-2", "node-b", 152, 1)

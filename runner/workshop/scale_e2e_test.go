@@ -150,7 +150,9 @@ func seedScale() (*scaleClass, error) {
 func seedLearner(ctx context.Context, c kubernetes.Interface, workshop, learner string) error {
 	ns := workshop + "-" + learner
 	labels := map[string]string{"app": "mysql"}
-	om := func(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels} }
+	om := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
+	}
 	if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
 		Labels: map[string]string{LabelWorkshop: workshop, LabelLearner: learner, LabelLesson: "mysql"}}}, metav1.CreateOptions{}); err != nil {
 		return err

@@ -16,11 +16,14 @@ package workshop
 // KUBETUTOR_BIN; without a cluster the test fails, never skips.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,6 +277,9 @@ func TestWorkshopE2E(t *testing.T) {
 		t.Errorf("--at apply-configmap with learner 03 untouched: exit %d, want 1", code)
 	}
 
+	serveE2E(ctx, t, k, client, name, st)
+	lap("serve")
+
 	// The instructor pushes everyone through the drain.
 	cw := watchCordons(ctx, t, client)
 	k.must(ctx, admin, "workshop", "push", name, "--to", "drain-node", "--behind")
@@ -376,4 +382,99 @@ func mariadbMemory() (n int, rss int64) {
 		}
 	}
 	return n, rss
+}
+
+// serveE2E runs `workshop serve` and checks that /api/snapshot answers the
+// status's JSON and that /api/events delivers a change in the cluster
+// within 2 s.
+func serveE2E(ctx context.Context, t *testing.T, k kt, client kubernetes.Interface, name string, st map[string]Learner) {
+	t.Helper()
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	cmd := exec.CommandContext(sctx, k.bin, "--lang", "en", "--kubeconfig", k.admin, "workshop", "serve", name, "--addr", "127.0.0.1:0")
+	cmd.Env = k.env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	sc := bufio.NewScanner(stderr)
+	base := ""
+	for base == "" && sc.Scan() {
+		if i := strings.Index(sc.Text(), "http://"); i >= 0 {
+			base = strings.Fields(sc.Text()[i:])[0]
+		}
+	}
+	if base == "" {
+		t.Fatal("workshop serve printed no URL")
+	}
+	go io.Copy(io.Discard, stderr)
+	resp, err := http.Get(base + "api/snapshot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap Snapshot
+	err = json.NewDecoder(resp.Body).Decode(&snap)
+	resp.Body.Close()
+	if err != nil || snap.Workshop != name || len(snap.Learners) != len(st) {
+		t.Fatalf("/api/snapshot: %v %+v", err, snap)
+	}
+	for _, l := range snap.Learners {
+		if w := st[l.Name]; l.Step != w.Step || l.StepIndex != w.StepIndex || l.State != w.State || l.Namespace != w.Namespace {
+			t.Errorf("/api/snapshot says %+v, status said %+v", l, w)
+		}
+	}
+
+	req, _ := http.NewRequestWithContext(sctx, http.MethodGet, base+"api/events", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := make(chan [2]string, 64)
+	go func() {
+		defer close(events)
+		r := bufio.NewScanner(resp.Body)
+		r.Buffer(make([]byte, 1<<20), 1<<20)
+		var ev string
+		for r.Scan() {
+			line := r.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				ev = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				events <- [2]string{ev, strings.TrimPrefix(line, "data: ")}
+			}
+		}
+	}()
+	if first := <-events; first[0] != "snapshot" {
+		t.Fatalf("first event %q, want snapshot", first[0])
+	}
+	// A change in learner 03's namespace: a warning.
+	ns := name + "-03"
+	changed := time.Now()
+	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: ns, GenerateName: "e2e-"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "mysql-0", Namespace: ns}, Reason: "BackOff", Type: corev1.EventTypeWarning,
+		Message: "Back-off restarting failed container (e2e)", FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now()}
+	if _, err := client.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				t.Fatal("the event stream ended")
+			}
+			if e[0] == "row" && strings.Contains(e[1], "(e2e)") {
+				t.Logf("/api/events delivered the change after %s", time.Since(changed).Round(time.Millisecond))
+				return
+			}
+		case <-deadline:
+			t.Fatal("/api/events did not deliver the change within 2 s")
+		}
+	}
 }

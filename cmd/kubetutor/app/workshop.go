@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,8 @@ import (
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/step"
 	"github.com/kubetutor/kubetutor/runner/workshop"
+	"github.com/kubetutor/kubetutor/runner/workshop/dash"
+	"github.com/kubetutor/kubetutor/runner/workshop/web"
 )
 
 // newWorkshopCommand is `kubetutor workshop …`: an instructor's commands
@@ -290,11 +293,6 @@ func printStatus(env *Env, c *workshop.Class, s workshop.Snapshot) {
 	io.WriteString(env.Streams.Out, table(rows))
 }
 
-// viewsNotBuilt is the answer of watch and serve until the views exist.
-func viewsNotBuilt(env *Env, what string) error {
-	return errors.New(env.Tr().T("CLIWorkshopViewNotBuilt", map[string]any{"What": what, "Cmd": env.Name}))
-}
-
 func newWorkshopWatchCommand(env *Env) *cobra.Command {
 	tr := env.Tr()
 	var hide bool
@@ -303,7 +301,15 @@ func newWorkshopWatchCommand(env *Env) *cobra.Command {
 		Short: tr.T("CLIWorkshopWatchShort", nil),
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return viewsNotBuilt(env, "workshop watch")
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			c, e, err := startClass(ctx, env, args[0])
+			if err != nil {
+				return err
+			}
+			in := &workshop.Instructor{Class: c, Eval: e}
+			return dash.Run(ctx, env.Streams.In, env.Streams.Out, e, in, dash.Options{
+				Lang: env.Lang, Lesson: c.Lesson, HideNames: hide, AltScreen: true})
 		},
 	}
 	cmd.Flags().BoolVar(&hide, "hide-names", false, tr.T("FlagWorkshopHideNames", nil))
@@ -326,7 +332,29 @@ func newWorkshopServeCommand(env *Env) *cobra.Command {
 			if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && token == "" {
 				return errors.New(tr.T("CLIWorkshopNeedToken", map[string]any{"Addr": addr}))
 			}
-			return viewsNotBuilt(env, "workshop serve")
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			c, e, err := startClass(ctx, env, args[0])
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return errors.New(tr.T("CLIWorkshopListen", map[string]any{"Addr": addr, "Error": err.Error()}))
+			}
+			srv := &http.Server{Handler: web.NewServer(e, web.Options{Token: token, Lang: env.Lang, HideNames: hide, Lesson: c.Lesson}),
+				ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+			fmt.Fprintln(env.Streams.ErrOut, tr.T("CLIWorkshopServing", map[string]any{"URL": "http://" + ln.Addr().String() + "/", "Workshop": c.Name}))
+			go func() {
+				<-ctx.Done()
+				sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer scancel()
+				_ = srv.Shutdown(sctx)
+			}()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()

@@ -22,7 +22,7 @@ func TestWorkshopFlagErrors(t *testing.T) {
 		{"init bad name", []string{"workshop", "init", "K8s_0612", "--learners", "3"}, "lower-case letters"},
 		{"init no learners", []string{"workshop", "init", "k8s"}, "--learners must be at least 1"},
 		{"init names file", []string{"workshop", "init", "k8s", "--names", "/nonexistent"}, "cannot read the names file"},
-		{"watch", []string{"workshop", "watch", "k8s"}, "not built yet"},
+		{"watch without a cluster", []string{"workshop", "watch", "k8s"}, "/nonexistent"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
