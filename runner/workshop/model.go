@@ -55,7 +55,8 @@ type Learner struct {
 // StepSeen is one step of a learner's timeline.
 type StepSeen struct {
 	ID string `json:"id"`
-	// Done, and how the cluster tells: proven, recorded, implied, holds.
+	// Done, and how the cluster tells: proven, recorded, implied, holds;
+	// after a deep check, checked or check-failed (HowChecked, HowCheckFailed).
 	Done bool   `json:"done"`
 	How  string `json:"how,omitempty"`
 	// Inside is true for steps only a command in a pod can tell (SQL,
