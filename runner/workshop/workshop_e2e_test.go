@@ -400,7 +400,7 @@ func serveE2E(ctx context.Context, t *testing.T, k kt, client kubernetes.Interfa
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Wait()
+	defer func() { stop(); cmd.Wait() }() // the server runs until stopped
 	sc := bufio.NewScanner(stderr)
 	base := ""
 	for base == "" && sc.Scan() {
