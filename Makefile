@@ -52,12 +52,15 @@ bench: ## benchmarks (watch-based checks vs polling, rendering)
 # `lab up --replace` first stops a lab another clone left running. A missing
 # cluster fails the e2e tests; they never skip.
 # Packages run one at a time (-p 1): a drain evicts every pod of a node, so
-# two e2e tests sharing the lab must not overlap.
+# two e2e tests sharing the lab must not overlap. The lab's own kubectl
+# (built once, `lab kubectl`) comes first on the PATH: tests type the
+# lessons' commands with it, never with whatever kubectl the machine has.
 e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	@started=""; \
 	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
 	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
-	KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
+	kubectl="$$(./$(BIN) lab kubectl)"; \
+	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
 		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run 'E2E' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
 
 lab-up: build ## start the offline lab (builds it the first time, ≈ 15 min)

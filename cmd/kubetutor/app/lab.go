@@ -8,7 +8,8 @@ import (
 	"github.com/kubetutor/kubetutor/runner/lab"
 )
 
-// newLabCommand manages the offline lab cluster: `lab up|down|status|images`.
+// newLabCommand manages the offline lab cluster: `lab
+// up|down|status|images|leftovers|kubectl`.
 func newLabCommand(env *Env) *cobra.Command {
 	tr := env.Tr()
 	cmd := &cobra.Command{Use: "lab", Short: tr.T("CLILabShort", nil), Args: cobra.NoArgs}
@@ -71,6 +72,17 @@ func newLabCommand(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(up, down, status, images, leftovers)
+	kubectl := &cobra.Command{
+		Use: "kubectl", Short: tr.T("CLILabKubectlShort", nil), Long: tr.T("CLILabKubectlLong", map[string]any{"Version": lab.KubernetesVersion}), Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			path, err := lab.Kubectl(c.Context(), options())
+			if err != nil {
+				return err
+			}
+			c.Println(path)
+			return nil
+		},
+	}
+	cmd.AddCommand(up, down, status, images, leftovers, kubectl)
 	return cmd
 }
