@@ -150,8 +150,11 @@ type Outcome struct {
 type Reporter func(Msg)
 
 // Preparer is implemented by checks that compare with the state before the
-// step's action (same UID, node changed, restarts unchanged). The engine
-// calls Prepare before running the action.
+// step's action (same UID, node changed, restarts unchanged, events since),
+// and by actions that remember which object they are about before a
+// learner may act by hand (drain: the node mysql-2 is on). The engine
+// calls Prepare when it arms the step — as soon as the step is current in
+// the TUI, just before the action in `run --auto` — before anyone acts.
 type Preparer interface {
 	Prepare(ctx context.Context, env *Env) error
 }
@@ -172,6 +175,10 @@ type Env struct {
 	State *State
 	// Now returns the current time (tests may fix it).
 	Now func() time.Time
+	// ManifestCache is where copies of the manifests that hand-typed
+	// commands apply are kept (see ManifestCopy); "" is the user's cache
+	// directory.
+	ManifestCache string
 }
 
 // NewEnv returns an Env for lesson id with a fresh State.
