@@ -56,6 +56,9 @@ func (c *SQLContains) Wait(ctx context.Context, env *Env, report Reporter) error
 		if err := b.wait(ctx, trigger); err != nil {
 			return mm.failure(ctx, err)
 		}
+		// SQL has no watch: a replica that starts its threads changes no
+		// pod, so do not back off past a second (as execOutput).
+		b.d = min(b.d, execRetry)
 	}
 }
 
