@@ -239,12 +239,19 @@ func (n *armedNode) unschedulable(ctx context.Context, env *Env, op NodeOp) (str
 // lesson's cordon mark, in one resourceVersion-guarded patch, and records
 // it in env.State: from then on the uncordon step, cleanup and the safety
 // nets undo it as if the tutor had cordoned it. A node that was already
-// cordoned when armed, or carries someone's mark, is left alone.
+// cordoned when armed, or carries someone's mark, is left alone. A run
+// that only observes (env.Observe) records it without marking it.
 func (n *armedNode) adopt(ctx context.Context, env *Env) error {
 	if n.name == "" || n.cordoned {
 		return nil
 	}
 	nodes := env.Cluster.Client.CoreV1().Nodes()
+	if env.Observe {
+		if nd, err := nodes.Get(ctx, n.name, metav1.GetOptions{}); err == nil && nd.Spec.Unschedulable && nd.Annotations[CordonedByAnnotation] == "" {
+			env.State.Cordoned(n.name)
+		}
+		return nil
+	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		nd, err := nodes.Get(ctx, n.name, metav1.GetOptions{})
 		if err != nil {

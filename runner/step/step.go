@@ -175,6 +175,10 @@ type Env struct {
 	State *State
 	// Now returns the current time (tests may fix it).
 	Now func() time.Time
+	// Observe is set when the run only watches (`run --watch`): nothing is
+	// written to the cluster, so a cordon made by hand is remembered in
+	// State (the uncordon step waits for it) but not marked.
+	Observe bool
 	// ManifestCache is where copies of the manifests that hand-typed
 	// commands apply are kept (see ManifestCopy); "" is the user's cache
 	// directory.
