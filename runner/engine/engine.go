@@ -45,6 +45,9 @@ type Options struct {
 	// MaxWait bounds, with Watch, how long each check of a step waits (0:
 	// as long as it takes).
 	MaxWait time.Duration
+	// ManifestCache is where the copies of the manifests that hand-typed
+	// commands apply are kept ("" : the user's cache directory).
+	ManifestCache string
 }
 
 // Engine runs one lesson on one cluster. Create it with New; it is not safe
@@ -65,7 +68,7 @@ func New(c *kube.Cluster, l *lesson.Lesson, manifests fs.FS, opts Options, obs O
 		obs = nopObserver{}
 	}
 	env := step.NewEnv(c, manifests, l.ID, l.Spec, opts.Images)
-	env.Observe = opts.Watch
+	env.Observe, env.ManifestCache = opts.Watch, opts.ManifestCache
 	return &Engine{env: env, lesson: l, opts: opts, obs: obs, now: time.Now}
 }
 
