@@ -48,6 +48,11 @@ type Options struct {
 	// ManifestCache is where the copies of the manifests that hand-typed
 	// commands apply are kept ("" : the user's cache directory).
 	ManifestCache string
+	// FromStart runs every step even when the cluster shows the lesson
+	// under way in this namespace; by default Run resumes after the steps
+	// the cluster shows done (runner/evidence), so a run killed midway
+	// finishes when started again.
+	FromStart bool
 }
 
 // Engine runs one lesson on one cluster. Create it with New; it is not safe
@@ -95,8 +100,21 @@ func (e *Engine) Run(ctx context.Context) *Result {
 	start := e.now()
 	res := &Result{Lesson: e.lesson.ID, Lang: e.opts.Lang, Passed: true}
 	preflightOK := true
+	// Where to resume: after the steps the cluster shows done (judged once
+	// the cluster answered and the cordons are repaired; preflight's
+	// conflicts concern only the steps still to run).
+	resumeAt, judged := 0, false
+	judge := func(ctx context.Context) int {
+		if !judged && !e.opts.FromStart && e.opts.Only == "" {
+			if p, err := e.Judge(ctx, nil, time.Time{}); err == nil {
+				resumeAt = p.Next()
+			}
+		}
+		judged = true
+		return resumeAt
+	}
 	if !e.opts.SkipPreflight {
-		res.Preflight = e.Preflight(ctx)
+		res.Preflight = e.preflight(ctx, judge)
 		for _, it := range res.Preflight {
 			if it.Status == Failed {
 				preflightOK, res.Passed = false, false
@@ -106,6 +124,9 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		e.facts = Facts{Reachable: true, SchedulableNodes: e.maxNodesNeeded(), DefaultStorageClass: "?"}
 	}
 	failed := false
+	if preflightOK {
+		judge(ctx)
+	}
 	for i, s := range e.lesson.Spec.Steps {
 		if e.opts.Only != "" && s.ID != e.opts.Only {
 			continue
@@ -114,6 +135,8 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		switch {
 		case !preflightOK:
 			sr = e.skip(i, s, step.M("ReasonPreflightFailed"))
+		case i < resumeAt:
+			sr = e.skip(i, s, step.M("ReasonDoneBefore", "N", resumeAt))
 		case ctx.Err() != nil:
 			sr = e.skip(i, s, step.M("ReasonInterrupted"))
 		case failed && !e.opts.KeepGoing:

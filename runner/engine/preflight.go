@@ -38,12 +38,13 @@ type Facts struct {
 
 // Preflight checks, before the first step, what the lesson needs: the
 // cluster answers (and its version), the namespace exists (created when
-// missing), enough schedulable nodes, a default StorageClass, every verb
-// the lesson uses (SelfSubjectAccessReview), the lesson's images on the
-// nodes, and no conflicting objects in the namespace. Items are reported to
-// the observer as they finish. With Options.Watch it only reads: the
-// namespace is not created, no cordon is repaired, only the checks' verbs
-// are asked for and conflicts do not matter (nothing is applied).
+// missing) and is not being deleted, enough schedulable nodes, a default
+// StorageClass, every verb the lesson uses (SelfSubjectAccessReview), the
+// lesson's images on the nodes, and no conflicting objects in the
+// namespace. Items are reported to the observer as they finish. With
+// Options.Watch it only reads: the namespace is not created, no cordon is
+// repaired, only the checks' verbs are asked for and conflicts do not
+// matter (nothing is applied).
 func (e *Engine) Preflight(ctx context.Context) []PreflightItem { return e.PreflightFrom(ctx, 0) }
 
 // PreflightFrom is Preflight for a lesson resumed at step from: objects
@@ -51,6 +52,13 @@ func (e *Engine) Preflight(ctx context.Context) []PreflightItem { return e.Prefl
 // applied by the tutor or typed by the learner — so only later steps'
 // manifests can conflict.
 func (e *Engine) PreflightFrom(ctx context.Context, from int) []PreflightItem {
+	return e.preflight(ctx, func(context.Context) int { return from })
+}
+
+// preflight runs the items; from tells, when the conflicts item needs it,
+// at which step the lesson resumes (Run judges it from the cluster then,
+// once the namespace is known and the cordons repaired).
+func (e *Engine) preflight(ctx context.Context, from func(context.Context) int) []PreflightItem {
 	e.emit(Event{Kind: PreflightStarted})
 	var items []PreflightItem
 	add := func(name step.Msg, f func(context.Context) (Status, step.Msg, step.Msg)) bool {
@@ -77,7 +85,7 @@ func (e *Engine) PreflightFrom(ctx context.Context, from int) []PreflightItem {
 	add(step.M("PreflightPermissions"), e.preflightPermissions)
 	add(step.M("PreflightImages"), e.preflightImages)
 	if !e.opts.Watch {
-		add(step.M("PreflightConflicts"), func(ctx context.Context) (Status, step.Msg, step.Msg) { return e.preflightConflicts(ctx, from) })
+		add(step.M("PreflightConflicts"), func(ctx context.Context) (Status, step.Msg, step.Msg) { return e.preflightConflicts(ctx, from(ctx)) })
 	}
 	return items
 }
@@ -111,8 +119,13 @@ func (e *Engine) preflightReachable(ctx context.Context) (Status, step.Msg, step
 func (e *Engine) preflightNamespace(ctx context.Context) (Status, step.Msg, step.Msg) {
 	ns := e.env.Namespace()
 	nss := e.env.Cluster.Client.CoreV1().Namespaces()
-	_, err := nss.Get(ctx, ns, metav1.GetOptions{})
+	cur, err := nss.Get(ctx, ns, metav1.GetOptions{})
 	if err == nil {
+		// A namespace being deleted still answers Get, but the API server
+		// refuses to create anything in it until it is gone.
+		if cur.DeletionTimestamp != nil || cur.Status.Phase == corev1.NamespaceTerminating {
+			return Failed, step.M("PreflightNamespaceTerminating", "Namespace", ns), step.M("HintNamespaceTerminating", "Namespace", ns)
+		}
 		return Passed, step.M("PreflightNamespaceExists", "Namespace", ns), step.Msg{}
 	}
 	if !apierrors.IsNotFound(err) {
