@@ -11,10 +11,28 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
 	"github.com/kubetutor/kubetutor/runner/kube/kubefake"
 	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
+
+// watchStarted signals once a watch of resource is established on the
+// fake clientset: the fake does not replay changes made between a check's
+// list and its watch, so tests change objects only after that.
+func watchStarted(f *fake.Clientset, resource string) <-chan struct{} {
+	ch := make(chan struct{}, 16)
+	tracker := f.Tracker()
+	f.PrependWatchReactor(resource, func(a k8stesting.Action) (bool, watch.Interface, error) {
+		w, err := tracker.Watch(a.GetResource(), a.GetNamespace())
+		ch <- struct{}{}
+		return true, w, err
+	})
+	return ch
+}
 
 // untilEvent returns a channel closed at the first event of kind.
 func untilEvent(kind EventKind) (Observer, <-chan struct{}) {
@@ -34,16 +52,18 @@ func untilEvent(kind EventKind) (Observer, <-chan struct{}) {
 func TestWatchPassesWhenTheStateIsReachedByHand(t *testing.T) {
 	c, f := kubefake.New(ns, readyNode("node-1"))
 	rec := &recorder{}
-	obs, started := untilEvent(CheckStarted)
-	e := New(c, miniLesson(applyStep), testManifests, Options{}, Multi(rec, obs))
+	started := watchStarted(f.Client, "pods")
+	s := lesson.Step{ID: "start", Action: applyStep.Action, Checks: []lesson.Check{step.CheckOf(&step.PodsReady{Names: []string{"mini-0"}})}}
+	e := New(c, miniLesson(s), testManifests, Options{}, rec)
 	e.Env().ManifestCache = t.TempDir()
 	a := e.Arm(context.Background(), 0)
 	res := make(chan StepResult, 1)
 	go func() { res <- a.Watch(context.Background(), 0) }()
 	<-started
-	// The learner's kubectl apply.
-	if _, err := f.Client.CoreV1().ConfigMaps(ns).Create(context.Background(),
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mini", Namespace: ns}}, metav1.CreateOptions{}); err != nil {
+	// What the learner's kubectl apply leads to.
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "mini-0", Namespace: ns}, Spec: corev1.PodSpec{NodeName: "node-1"},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	if _, err := f.Client.CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var sr StepResult
@@ -90,10 +110,7 @@ func TestRunAfterWatchDoesNotRepeatWhatWasDone(t *testing.T) {
 	<-started
 	cancel() // Enter: the TUI stops the watch, then runs the step
 	<-watched
-	go func() {
-		time.Sleep(50 * time.Millisecond)
-		f.Client.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mini", Namespace: ns}}, metav1.CreateOptions{})
-	}()
+	f.Client.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mini", Namespace: ns}}, metav1.CreateOptions{})
 	sr := a.Run(context.Background())
 	if sr.Status != Passed || sr.Action.Status != Skipped || sr.Action.Outcome.Msg.String() != "AlreadyScaled Replicas=5 StatefulSet=mini" {
 		t.Fatalf("%+v", sr)
@@ -122,8 +139,8 @@ func TestWatchAdoptsAHandMadeDrain(t *testing.T) {
 	for _, observe := range []bool{false, true} {
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "mini-0", Namespace: ns}, Spec: corev1.PodSpec{NodeName: "node-1"}}
 		c, f := kubefake.New(ns, readyNode("node-1"), readyNode("node-2"), pod)
-		obs, started := untilEvent(CheckStarted)
-		e := New(c, miniLesson(drainStep), testManifests, Options{Watch: observe}, obs)
+		started := watchStarted(f.Client, "pods")
+		e := New(c, miniLesson(drainStep), testManifests, Options{Watch: observe}, nil)
 		e.facts = Facts{Reachable: true, SchedulableNodes: 2}
 		a := e.Arm(context.Background(), 0)
 		res := make(chan StepResult, 1)
@@ -149,18 +166,15 @@ func TestWatchAdoptsAHandMadeDrain(t *testing.T) {
 // never acts, creates no namespace and undoes nothing; with MaxWait a step
 // nobody does fails.
 func TestRunWatchDoesNothing(t *testing.T) {
-	c, f := kubefake.New(ns, readyNode("node-1"), readyNode("node-2"), defaultClass())
+	// Someone applied the ConfigMap by hand; nobody does the second step.
+	c, f := kubefake.New(ns, readyNode("node-1"), readyNode("node-2"), defaultClass(),
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mini", Namespace: ns}})
 	allow(f)
 	var text bytes.Buffer
-	obs := ObserverFunc(func(e Event) {
-		if e.Kind == CheckStarted && e.StepIndex == 0 {
-			go f.Client.CoreV1().ConfigMaps(ns).Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "mini", Namespace: ns}}, metav1.CreateOptions{})
-		}
-	})
 	never := lesson.Step{ID: "never", Action: step.ActionOf(&step.Wait{}),
 		Checks: []lesson.Check{step.CheckOf(&step.Exists{ObjectRef: step.ObjectRef{Kind: "ConfigMap", Name: "never"}})}}
-	e := New(c, miniLesson(applyStep, never), testManifests, Options{Lang: "en", Watch: true, MaxWait: 300 * time.Millisecond},
-		Multi(obs, &Text{W: &text, Tr: tr(t), Watch: true}))
+	e := New(c, miniLesson(applyStep, never), testManifests, Options{Lang: "en", Watch: true, MaxWait: 300 * time.Millisecond, FromStart: true},
+		&Text{W: &text, Tr: tr(t), Watch: true})
 	e.Env().ManifestCache = t.TempDir()
 	res := e.Run(context.Background())
 	if res.Passed || res.Steps[0].Status != Passed || res.Steps[1].Status != Failed || res.Aftermath != nil {

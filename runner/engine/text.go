@@ -86,6 +86,7 @@ func (t *Text) Observe(e Event) {
 		if !e.Msg.IsZero() {
 			fmt.Fprintln(w, indent(e.Msg.Text(tr), "     "))
 		}
+		fmt.Fprintf(w, "   ⋯ %s\n", tr.T("TextWatching", nil))
 	case ActionStarted:
 		fmt.Fprintf(w, " • %s\n", e.Msg.Text(tr))
 	case ActionDone:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -192,4 +193,56 @@ func writeAtomic(path string, b []byte) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// KubectlWaiter is implemented by checks that a plain kubectl script can
+// wait for: `kubectl wait` where kubectl can express the condition, else a
+// short shell loop of kubectl commands, each bounded by timeout — what a
+// person scripting the lesson would write. The benchmark (make bench-e2e)
+// compares the lesson with such a script. Checks that compare with a state
+// kubectl cannot see (same UID, restarts unchanged) have none. The lines
+// are for bash; a prepared check (Preparer) uses what it recorded.
+type KubectlWaiter interface {
+	KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string
+}
+
+// kubectlWait is `kubectl wait --for=COND TARGET… --timeout=T`.
+func (e *Env) kubectlWait(cond string, timeout time.Duration, targets ...string) string {
+	args := append([]string{"wait", "--for=" + cond}, targets...)
+	return e.kubectl(append(args, fmt.Sprintf("--timeout=%ds", int(timeout.Seconds())))...)
+}
+
+// untilLoop is a bash loop that runs test until it succeeds, pausing pause
+// between tries, and fails after timeout.
+func untilLoop(test string, pause, timeout time.Duration) string {
+	sleep := ""
+	if pause > 0 {
+		sleep = fmt.Sprintf("sleep %g; ", pause.Seconds())
+	}
+	return fmt.Sprintf("end=$(($(date +%%s)+%d)); until %s; do [ $(date +%%s) -lt $end ] || exit 1; %sdone", int(timeout.Seconds()), test, sleep)
+}
+
+// resourceName is kind/name as kubectl takes it (kinds are case-blind).
+func resourceName(kind, name string) string { return strings.ToLower(kind) + "/" + name }
+
+// mysqlQuery is the kubectl exec of a one-statement mysql client printing
+// bare tab-separated rows, in the target pod (over TCP) or, through a
+// service, in one of its ready endpoints' pods connected to the service.
+func (e *Env) mysqlQuery(ctx context.Context, t SQLTarget, query string) (string, error) {
+	pod, host := t.Pod, "127.0.0.1"
+	if t.Service != "" {
+		pods, _, err := readyEndpoints(ctx, e, t.Service)
+		if err == nil && len(pods) == 0 {
+			err = errNoEndpoint{t.Service}
+		}
+		if err != nil {
+			return "", err
+		}
+		pod, host = pods[0], t.Service
+	}
+	user := t.User
+	if user == "" {
+		user = "root"
+	}
+	return e.kubectl(execArgs(pod, "", []string{"mysql", "-h", host, "-u", user, "-N", "-B", "-e", query})...), nil
 }

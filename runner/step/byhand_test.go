@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/kube/kubefake"
+	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 func TestShellQuote(t *testing.T) {
@@ -324,4 +326,69 @@ func TestAlreadyDone(t *testing.T) {
 			t.Fatal(out, err)
 		}
 	})
+}
+
+// TestKubectlWaitLinesAreBash: every check kind of the built-in lessons
+// that a kubectl script can wait for gives lines bash accepts.
+func TestKubectlWaitLinesAreBash(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := byHandEnv(t)
+	for _, name := range Kinds().CheckKinds() {
+		example, _ := Example(name, true)
+		spec, probs := lesson.ParseSpec("lesson.yaml", []byte("steps:\n  - id: x\n    action: {wait: {}}\n    checks:\n      - "+name+": "+example+"\n"), Kinds())
+		if len(probs) > 0 {
+			t.Fatal(probs)
+		}
+		c, _ := NewCheck(spec.Steps[0].Checks[0])
+		w, ok := c.(KubectlWaiter)
+		if !ok {
+			continue
+		}
+		for _, l := range w.KubectlWait(context.Background(), env, time.Minute) {
+			if out, err := exec.Command(bash, "-n", "-c", l).CombinedOutput(); err != nil {
+				t.Errorf("%s: bash rejects %q: %v\n%s", name, l, err, out)
+			}
+		}
+	}
+}
+
+// TestValuesSeenScriptSlides runs the bash form of valuesSeen against a
+// fake kubectl that answers 102 a few times, then only 100 and 101: it
+// passes; one that keeps answering 102 times out.
+func TestValuesSeenScriptSlides(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		answers string // what the fake kubectl answers, in turn, then the last forever
+		ok      bool
+	}{
+		{"102 leaves", "102 100 102 101 100 101", true},
+		{"102 stays", "100 102", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			script := fmt.Sprintf(`#!/bin/sh
+n=$(cat %[1]s/n 2>/dev/null || echo 0); echo $((n+1)) > %[1]s/n
+set -- %[2]s; shift $(( n < $# ? n : $# - 1 )); echo "$1"
+`, dir, tc.answers)
+			if err := os.WriteFile(filepath.Join(dir, "kubectl"), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			env, _ := byHandEnv(t)
+			c := &ValuesSeen{SQLTarget: SQLTarget{Service: "mysql-read"}, Query: "SELECT @@server_id", Window: lesson.Duration(300 * time.Millisecond), Exclude: []string{"102"}}
+			lines := c.KubectlWait(context.Background(), env, 3*time.Second)
+			cmd := exec.Command(bash, "-c", lines[0])
+			cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			if (err == nil) != tc.ok {
+				t.Errorf("exit %v, want ok=%v\n%s\n%s", err, tc.ok, lines[0], out)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -190,4 +191,36 @@ func keys(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// KubectlWait implements KubectlWaiter: the mysql client in a loop, one
+// read after the other, keeping when each value last answered, until the
+// last Window satisfies the rule — the same sliding window, in bash.
+func (c *ValuesSeen) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	q, err := env.mysqlQuery(ctx, c.SQLTarget, c.Query)
+	if err != nil {
+		return nil
+	}
+	w := c.window().Milliseconds()
+	var b strings.Builder
+	fmt.Fprintf(&b, "ms() { echo $(( $(date +%%s%%N) / 1000000 )); }; t0=$(ms); end=$((t0+%d)); ", timeout.Milliseconds())
+	vars := func(prefix string, vals []string) {
+		for i := range vals {
+			fmt.Fprintf(&b, "%s%d=-1; ", prefix, i)
+		}
+	}
+	vars("in", c.Include)
+	vars("ex", c.Exclude)
+	fmt.Fprintf(&b, "while :; do v=$(%s 2>/dev/null); now=$(ms); ok=1; ", q)
+	for i, v := range c.Include {
+		fmt.Fprintf(&b, "[ \"$v\" = %s ] && in%d=$now; [ $in%d -ge 0 ] && [ $((now-in%d)) -lt %d ] || ok=0; ", ShellQuote(v), i, i, i, w)
+	}
+	for i, v := range c.Exclude {
+		fmt.Fprintf(&b, "[ \"$v\" = %s ] && ex%d=$now; [ $ex%d -ge 0 ] && [ $((now-ex%d)) -lt %d ] && ok=0; ", ShellQuote(v), i, i, i, w)
+	}
+	if len(c.Exclude) > 0 {
+		fmt.Fprintf(&b, "[ $((now-t0)) -ge %d ] || ok=0; ", w)
+	}
+	b.WriteString("[ $ok = 1 ] && break; [ $now -lt $end ] || exit 1; done")
+	return []string{b.String()}
 }
