@@ -9,7 +9,7 @@ GO_TEST_FLAGS ?= -count=1
 # The e2e namespace; several runs can share a cluster.
 E2E_NS     ?= kubetutor-e2e
 
-.PHONY: help deps run build test unit lint vet golden fuzz bench e2e lab-up lab-down lab-status lab-images clean
+.PHONY: help deps run build test unit lint vet golden fuzz bench bench-e2e e2e lab-up lab-down lab-status lab-images clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -67,6 +67,19 @@ e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	kubectl="$$(./$(BIN) lab kubectl)"; \
 	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
 		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run 'E2E' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
+
+# bench-e2e runs, on the lab (started and stopped as for e2e), the whole
+# lesson (BENCH_LESSON, default mysql) with `run --auto` and as a plain
+# kubectl script of the same steps, alternating BENCH_ROUNDS times (default
+# 2), and prints per step and in total the times and their ratio. Not part
+# of make test.
+bench-e2e: deps build ## the lesson vs a plain kubectl script of its steps, side by side on the lab (not in make test)
+	@started=""; \
+	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
+	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
+	kubectl="$$(./$(BIN) lab kubectl)"; \
+	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) \
+		go test -tags e2e -run XXX -bench LessonVsKubectl -benchtime 1x -timeout 90m ./runner/engine/
 
 lab-up: build ## start the offline lab (builds it the first time, ≈ 15 min)
 	./$(BIN) lab up

@@ -255,3 +255,33 @@ func (a *Armed) Run(ctx context.Context) StepResult {
 	}
 	return a.done(sr, start)
 }
+
+// Script is the step as a plain kubectl script: the commands that do it
+// by hand (Commands), then, for each check kubectl can wait for
+// (step.KubectlWaiter), the lines that wait for it, bounded by the check's
+// timeout. The benchmark (make bench-e2e) times it against the tutor;
+// checks kubectl cannot express are left out.
+func (a *Armed) Script(ctx context.Context) ([]string, error) {
+	if a.early != nil {
+		return nil, errors.New("the step cannot run")
+	}
+	h, err := a.Commands(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lines := append([]string(nil), h.Lines...)
+	for j, c := range a.checks {
+		if w, ok := c.(step.KubectlWaiter); ok {
+			lines = append(lines, w.KubectlWait(ctx, a.e.env, a.e.lesson.Spec.CheckTimeout(a.s, a.s.Checks[j]))...)
+		}
+	}
+	return lines, nil
+}
+
+// Adopt takes over what was done by hand once the step's state is
+// reached without Run (step.Adopter; Watch does it itself).
+func (a *Armed) Adopt(ctx context.Context) {
+	if a.act != nil {
+		a.adopt(ctx)
+	}
+}

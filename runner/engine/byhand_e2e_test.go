@@ -25,7 +25,7 @@ import (
 // labKubectl is the kubectl on the PATH, which must be the lab's version
 // (make e2e puts `kubetutor lab kubectl` first on the PATH): the tests never
 // depend on whatever kubectl a machine has.
-func labKubectl(t *testing.T) string {
+func labKubectl(t testing.TB) string {
 	t.Helper()
 	path, err := exec.LookPath("kubectl")
 	if err != nil {
