@@ -146,7 +146,9 @@ func (h *handsOn) verdict(msg watchDoneMsg) bool {
 	if msg.res.Status != engine.Passed && msg.res.Status != engine.Failed {
 		return false
 	}
-	h.cancel()
+	if h.cancel != nil {
+		h.cancel()
+	}
 	h.cancel, h.index = nil, -1
 	return true
 }
