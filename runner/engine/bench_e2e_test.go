@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -192,14 +191,32 @@ func benchScript(b *testing.B, kubeconfig, ns string, l *lesson.Lesson) timing {
 	return tm
 }
 
-// benchTable is the markdown table of mean times and ratios.
+// benchTable is the markdown table of mean times (with the fastest and
+// slowest round) and the ratio of the means, tutor/script.
 func benchTable(l *lesson.Lesson, autos, scripts []timing) string {
-	mean := func(ts []timing, f func(timing) time.Duration) time.Duration {
-		var s time.Duration
-		for _, t := range ts {
-			s += f(t)
+	stats := func(ts []timing, f func(timing) time.Duration) (mean, lo, hi time.Duration) {
+		for i, t := range ts {
+			d := f(t)
+			mean += d
+			if i == 0 || d < lo {
+				lo = d
+			}
+			if d > hi {
+				hi = d
+			}
 		}
-		return s / time.Duration(max(len(ts), 1))
+		return mean / time.Duration(max(len(ts), 1)), lo, hi
+	}
+	cell := func(ts []timing, f func(timing) time.Duration, bold bool) (string, time.Duration) {
+		m, lo, hi := stats(ts, f)
+		s := fmt.Sprintf("%.1f s", m.Seconds())
+		if bold {
+			s = "**" + s + "**"
+		}
+		if len(ts) > 1 {
+			s += fmt.Sprintf(" (%.1f–%.1f)", lo.Seconds(), hi.Seconds())
+		}
+		return s, m
 	}
 	ratio := func(a, s time.Duration) string {
 		if s <= 0 {
@@ -208,25 +225,27 @@ func benchTable(l *lesson.Lesson, autos, scripts []timing) string {
 		return fmt.Sprintf("%.2f", a.Seconds()/s.Seconds())
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "| step | run --auto | kubectl script | ratio |\n|---|---:|---:|---:|\n")
-	for _, s := range l.Spec.Steps {
-		a := mean(autos, func(t timing) time.Duration { return t.steps[s.ID] })
-		k := mean(scripts, func(t timing) time.Duration { return t.steps[s.ID] })
-		fmt.Fprintf(&b, "| %s | %.1f s | %.1f s | %s |\n", s.ID, a.Seconds(), k.Seconds(), ratio(a, k))
+	b.WriteString("| step | run --auto | kubectl script | ratio |\n|---|---:|---:|---:|\n")
+	row := func(name string, f func(timing) time.Duration, bold bool) {
+		a, am := cell(autos, f, bold)
+		k, km := cell(scripts, f, bold)
+		r := ratio(am, km)
+		if bold {
+			r = "**" + r + "**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, a, k, r)
 	}
-	a := mean(autos, timing.sum)
-	k := mean(scripts, timing.sum)
-	fmt.Fprintf(&b, "| **lesson steps** | **%.1f s** | **%.1f s** | **%s** |\n", a.Seconds(), k.Seconds(), ratio(a, k))
-	a = mean(autos, func(t timing) time.Duration { return t.whole })
-	k = mean(scripts, func(t timing) time.Duration { return t.whole })
-	fmt.Fprintf(&b, "| whole run (tutor: preflight, start-up; script: the namespace) | %.1f s | %.1f s | %s |\n", a.Seconds(), k.Seconds(), ratio(a, k))
+	for _, s := range l.Spec.Steps {
+		row(s.ID, func(t timing) time.Duration { return t.steps[s.ID] }, false)
+	}
+	row("**lesson steps**", timing.sum, true)
+	row("whole run (tutor: + preflight, start-up; script: + the namespace)", func(t timing) time.Duration { return t.whole }, false)
 	var rs []string
 	for i := range autos {
 		if i < len(scripts) {
 			rs = append(rs, ratio(autos[i].whole, scripts[i].whole))
 		}
 	}
-	sort.Strings(rs)
-	fmt.Fprintf(&b, "\n%d rounds, alternating; whole-run ratio per round: %s\n", len(autos), strings.Join(rs, ", "))
+	fmt.Fprintf(&b, "\nmean (fastest–slowest) of %d rounds, alternating which goes first; whole-run ratio per round: %s\n", len(autos), strings.Join(rs, ", "))
 	return b.String()
 }

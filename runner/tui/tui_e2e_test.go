@@ -224,7 +224,7 @@ func TestTUIE2E(t *testing.T) {
 	if c := cordoned(); len(c) > 0 {
 		t.Fatalf("nodes cordoned before the drain: %v", c)
 	}
-	wait(s, 30*time.Second, "$ kubectl -n "+ns+" drain ", "--pod-selector app=mysql")
+	wait(s, 30*time.Second, "$ kubectl -n "+ns+" drain ", "--pod-selector", "kubectl drain evicts the pods labelled app=mysql")
 	drain := byHand(s, " --ignore-daemonsets --delete-emptydir-data --force --pod-selector app=mysql")
 	send(s, "Enter")
 	node := strings.Fields(strings.SplitN(drain, " drain ", 2)[1])[0]
