@@ -103,11 +103,7 @@ func Status(ctx context.Context, o Options) (State, error) {
 	l := layout{dir: o.StateDir}
 	p := procs{l: l}
 	s := State{StateDir: l.dir, Kubeconfig: l.adminKubeconfig()}
-	if k, err := KubectlPath(ctx, o); err == nil {
-		if _, err := os.Stat(k); err == nil {
-			s.Kubectl = k
-		}
-	}
+	s.Kubectl = builtKubectl(ctx, o)
 	for _, n := range p.names() {
 		b, _ := os.ReadFile(p.pidFile(n))
 		rec, _ := parsePIDRecord(string(b))
@@ -233,4 +229,22 @@ func labProcesses(stateDir, cacheDir string) []int {
 		}
 	}
 	return out
+}
+
+// builtKubectl is the path of the lab's kubectl when Kubectl built it,
+// else "" (Status never builds it).
+func builtKubectl(ctx context.Context, o Options) string {
+	gov, err := goVersion(ctx)
+	if err != nil {
+		return ""
+	}
+	b, _, err := binDir(o, gov)
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(filepath.Dir(b.dir), "kubectl")
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "kubectl")
 }

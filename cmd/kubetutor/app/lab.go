@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -73,13 +74,15 @@ func newLabCommand(env *Env) *cobra.Command {
 		},
 	}
 	kubectl := &cobra.Command{
-		Use: "kubectl", Short: tr.T("CLILabKubectlShort", nil), Long: tr.T("CLILabKubectlLong", map[string]any{"Version": lab.KubernetesVersion}), Args: cobra.NoArgs,
+		Use: "kubectl", Short: tr.T("CLILabKubectlShort", nil), Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			path, err := lab.Kubectl(c.Context(), options())
+			o := options()
+			o.Out = env.Streams.ErrOut // stdout is the path alone, for $(kubetutor lab kubectl)
+			path, err := lab.Kubectl(c.Context(), o)
 			if err != nil {
 				return err
 			}
-			c.Println(path)
+			fmt.Fprintln(env.Streams.Out, path)
 			return nil
 		},
 	}
