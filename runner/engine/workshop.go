@@ -204,46 +204,44 @@ func instructorMsg(s lesson.Step, w *Workshop) step.Msg {
 	return step.M(id, "Workshop", w.Name, "Step", s.ID)
 }
 
-// instructorStep runs step i in instructor mode: when the cluster's
-// history shows the step done and its checks hold now, it passes; else,
-// with wait, it waits for the checks (the instructor's push makes them
-// pass); without, it is unavailable and the run goes on.
-func (e *Engine) instructorStep(ctx context.Context, i int, why step.Msg, wait bool, sr *StepResult) {
-	s := e.lesson.Spec.Steps[i]
-	sr.Action = ActionResult{Desc: why, Status: Skipped}
+// runAuto runs step i for Run (`run --auto`): as RunStep, but a workshop
+// instructor's step is not waited for.
+func (e *Engine) runAuto(ctx context.Context, i int) StepResult {
+	a := e.Arm(ctx, i)
+	a.noWait = true
+	return a.Run(ctx)
+}
+
+// instructorRun does an instructor's step (see Mode): it never does the
+// action. When the watch already saw the checks pass, or the cluster's
+// history shows the step done and its checks hold now, the step passes;
+// else, unless noWait, it waits for the checks (the instructor's push
+// makes them pass) for as long as a workshop lasts; with noWait it is
+// unavailable and the run goes on.
+func (a *Armed) instructorRun(ctx context.Context, passed bool) StepResult {
+	e, s, i := a.e, a.s, a.i
+	sr := StepResult{ID: s.ID, Index: i, Status: Passed, Action: ActionResult{Desc: a.instructor, Status: Skipped}}
+	if passed {
+		return sr
+	}
 	done := e.doneByEvidence(ctx, i)
 	if done {
 		res := e.checksNow(ctx, s, i)
 		if res.Status == Passed || ctx.Err() != nil {
 			sr.Status, sr.Checks = res.Status, res.Checks
-			return
+			return sr
 		}
 	}
-	if !wait {
+	if a.noWait {
 		sr.Status, sr.Reason = Unavailable, step.M("ReasonInstructorNotYet", "Workshop", e.facts.Workshop.Name, "Step", s.ID)
 		for _, c := range s.Checks {
 			sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: describe(c), Line: c.Line, Status: Unavailable, Reason: sr.Reason})
 		}
-		return
+		return sr
 	}
-	checks := make([]step.Check, len(s.Checks))
-	for j, c := range s.Checks {
-		chk, err := step.NewCheck(c)
-		if err != nil {
-			sr.Status, sr.Checks = Failed, []CheckResult{{Name: c.Name, Desc: step.M("CheckInvalid"), Line: c.Line, Status: Failed, Failure: step.AsFailure(err)}}
-			return
-		}
-		checks[j] = chk
-		if p, ok := chk.(step.Preparer); ok && !done {
-			if err := p.Prepare(ctx, e.env); err != nil {
-				sr.Status, sr.Checks = Failed, e.failChecks(s, checks[:j+1], j, step.AsFailure(err))
-				return
-			}
-		}
-	}
-	e.emit(Event{Kind: InstructorWaiting, Step: s.ID, StepIndex: i, Check: -1, Msg: why})
-	sr.Status = Passed
-	for j, c := range checks {
+	e.emit(Event{Kind: InstructorWaiting, Step: s.ID, StepIndex: i, Check: -1, Msg: a.instructor})
+	sr.Checks = nil
+	for j, c := range a.checks {
 		lc := s.Checks[j]
 		cr := CheckResult{Name: lc.Name, Desc: c.Describe(), Line: lc.Line}
 		_, before := c.(step.Preparer)
@@ -257,6 +255,7 @@ func (e *Engine) instructorStep(ctx context.Context, i int, why step.Msg, wait b
 		}
 		sr.Checks = append(sr.Checks, cr)
 	}
+	return sr
 }
 
 // doneByEvidence reports whether the cluster's history shows step i done
