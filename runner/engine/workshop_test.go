@@ -155,3 +155,17 @@ func TestRunUntil(t *testing.T) {
 		t.Fatalf("%+v", res)
 	}
 }
+
+// In a workshop the instructor's step has nothing to type: its commands
+// are the note that the instructor does it.
+func TestInstructorStepHasNoCommands(t *testing.T) {
+	ws := (&Workshop{Name: "k8s", Lesson: "mini", InstructorSteps: []string{"drain"}}).ConfigMap(ns)
+	c, f := kubefake.New(ns, readyNode("n1"), readyNode("n2"), defaultClass(), ws, podOn("mini-0", "n1"))
+	allow(f, "patch nodes")
+	e := New(c, miniLesson(applyStep, drainStep), testManifests, Options{}, nil)
+	e.Preflight(context.Background())
+	h, err := e.Arm(context.Background(), 1).Commands(context.Background())
+	if err != nil || len(h.Lines) != 0 || h.Note.ID != "InstructorDrain" {
+		t.Fatalf("%+v %v", h, err)
+	}
+}
