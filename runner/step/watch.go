@@ -2,6 +2,11 @@ package step
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -9,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 )
@@ -25,11 +31,32 @@ type snapshot map[string]runtime.Object
 // watchUntil lists objects, then watches them, calling eval with the current
 // set after the list and after every event, until eval says done, eval
 // fails, or ctx ends. Watches that close (expired resource versions,
-// restarts of the API server) are re-listed. Errors of the API are retried
-// with a backoff bounded by ctx and handed to onErr, so a check can report
-// them as its last mismatch.
+// restarts of the API server) are re-listed: a fresh list, never a resumed
+// resourceVersion, so nothing that changed meanwhile is missed. Errors of
+// the API are retried with a backoff bounded by ctx and handed to onErr, so
+// a check can report them as its last mismatch; onErr(nil) says the API
+// answered again after errors.
+//
+// While the API server cannot be reached (see Unreachable) — stopped,
+// restarting — and until it answers a list again, retries come at most
+// outageRetry apart instead of backing off to 5 s: a refused connection
+// costs nothing, and the verdict should follow the API server's return
+// within a second, not after a long backoff.
 func watchUntil(ctx context.Context, l lister, selector string, eval func(snapshot) (bool, error), onErr func(error)) error {
 	backoff := newBackoff()
+	failing, down := false, false
+	retry := func(err error) error {
+		failing = true
+		if _, ok := Unreachable(err); ok {
+			down = true
+		}
+		onErr(err)
+		cap := maxBackoff
+		if down {
+			cap = outageRetry
+		}
+		return backoff.wait(ctx, nil, cap)
+	}
 	for {
 		objs, rv, err := l.list(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
@@ -41,11 +68,14 @@ func watchUntil(ctx context.Context, l lister, selector string, eval func(snapsh
 			// lab). Real permission problems are caught by preflight, and
 			// at the timeout the check names this error as its last
 			// mismatch.
-			onErr(err)
-			if werr := backoff.wait(ctx, nil); werr != nil {
+			if werr := retry(err); werr != nil {
 				return werr
 			}
 			continue
+		}
+		if failing {
+			failing, down = false, false
+			onErr(nil)
 		}
 		snap := snapshot{}
 		for _, o := range objs {
@@ -61,8 +91,7 @@ func watchUntil(ctx context.Context, l lister, selector string, eval func(snapsh
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			onErr(err)
-			if werr := backoff.wait(ctx, nil); werr != nil {
+			if werr := retry(err); werr != nil {
 				return werr
 			}
 			continue
@@ -111,20 +140,40 @@ func consume(ctx context.Context, w watch.Interface, snap snapshot, eval func(sn
 	}
 }
 
-// backoff waits between retries: 200ms doubling to 5s, always bounded by
-// the context, and cut short by a trigger (e.g. a watch event).
+const (
+	// minBackoff is the first wait before a retry.
+	minBackoff = 200 * time.Millisecond
+	// maxBackoff bounds the wait between retries of an API that answers
+	// with errors.
+	maxBackoff = 5 * time.Second
+	// outageRetry bounds the wait between retries while the API server
+	// cannot be reached, so its return is noticed within this time.
+	outageRetry = 500 * time.Millisecond
+)
+
+// backoff waits between retries: minBackoff doubling up to a cap, always
+// bounded by the context, and cut short by a trigger (e.g. a watch event).
 type backoff struct{ d time.Duration }
 
-func newBackoff() *backoff { return &backoff{d: 200 * time.Millisecond} }
+func newBackoff() *backoff { return &backoff{d: minBackoff} }
 
-func (b *backoff) reset() { b.d = 200 * time.Millisecond }
+func (b *backoff) reset() { b.d = minBackoff }
 
-func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}) error {
-	t := time.NewTimer(b.d)
-	defer t.Stop()
-	if b.d *= 2; b.d > 5*time.Second {
-		b.d = 5 * time.Second
+// next returns the delay before the next retry, at most max, and doubles
+// the following one (up to maxBackoff).
+func (b *backoff) next(max time.Duration) time.Duration {
+	d := min(b.d, max)
+	if b.d *= 2; b.d > maxBackoff {
+		b.d = maxBackoff
 	}
+	return d
+}
+
+// wait sleeps the next delay (at most max), unless ctx ends or trigger
+// fires first.
+func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}, max time.Duration) error {
+	t := time.NewTimer(b.next(max))
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -132,6 +181,36 @@ func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}) error {
 	case <-trigger:
 	}
 	return nil
+}
+
+// Unreachable reports whether err means the API server could not be
+// reached or is not serving — refused or dropped connections, no answer,
+// a server shutting down or starting up — rather than an answer about the
+// request. The reason is a short technical phrase for messages
+// ("connection refused"), in the words the operating system and HTTP use.
+func Unreachable(err error) (reason string, ok bool) {
+	if err == nil {
+		return "", false
+	}
+	var ne net.Error
+	switch {
+	case utilnet.IsConnectionRefused(err):
+		return "connection refused", true
+	case utilnet.IsConnectionReset(err):
+		return "connection reset", true
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to host", true
+	case utilnet.IsHTTP2ConnectionLost(err), utilnet.IsProbableEOF(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed", true
+	case apierrors.IsServiceUnavailable(err):
+		return "503 Service Unavailable", true
+	case errors.As(err, &ne) && ne.Timeout(), apierrors.IsTimeout(err), apierrors.IsServerTimeout(err):
+		return "no answer", true
+	case apierrors.IsTooManyRequests(err) && strings.Contains(err.Error(), "shutting down"):
+		return "shutting down", true
+	}
+	return "", false
 }
 
 // listWatcher is what a typed client-go client of one kind offers.
@@ -217,6 +296,9 @@ type mismatch struct {
 	diags  []Msg
 	report Reporter
 	now    func() time.Time
+	// downSince is when the API server stopped answering (zero while it
+	// answers).
+	downSince time.Time
 }
 
 func newMismatch(env *Env, report Reporter) *mismatch {
@@ -282,8 +364,22 @@ func isCtxErr(err error) bool {
 	return err == context.Canceled || err == context.DeadlineExceeded
 }
 
-// apiError records an error of the API server as the current mismatch.
+// apiError records an error of the API server as the current mismatch:
+// while the API server cannot be reached, since when and why (the time
+// stays that of the first failure until it answers again); otherwise its
+// answer. apiError(nil) says the API server answers again.
 func (m *mismatch) apiError(err error) {
+	if err == nil {
+		m.downSince = time.Time{}
+		return
+	}
+	if reason, ok := Unreachable(err); ok {
+		if m.downSince.IsZero() {
+			m.downSince = m.now()
+		}
+		m.set(M("StateAPIUnreachable", "Since", clock(m.downSince), "Reason", reason), M("HintAPIUnreachable"))
+		return
+	}
 	hint := M("HintAPI")
 	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
 		hint = M("HintForbidden")
