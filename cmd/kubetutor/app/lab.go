@@ -2,13 +2,16 @@ package app
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubetutor/kubetutor/runner/lab"
 )
 
-// newLabCommand manages the offline lab cluster: `lab up|down|status|images`.
+// newLabCommand manages the offline lab cluster: `lab up|down|status|images|
+// leftovers|restart-apiserver|kubectl`.
 func newLabCommand(env *Env) *cobra.Command {
 	tr := env.Tr()
 	cmd := &cobra.Command{Use: "lab", Short: tr.T("CLILabShort", nil), Args: cobra.NoArgs}
@@ -71,6 +74,28 @@ func newLabCommand(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(up, down, status, images, leftovers)
+	var downFor time.Duration
+	restart := &cobra.Command{
+		Use: "restart-apiserver", Short: tr.T("CLILabRestartAPIServerShort", nil), Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := lab.RestartAPIServer(c.Context(), options(), downFor)
+			return err
+		},
+	}
+	restart.Flags().DurationVar(&downFor, "down", 0, tr.T("FlagLabDown", nil))
+	kubectl := &cobra.Command{
+		Use: "kubectl", Short: tr.T("CLILabKubectlShort", nil), Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			o := options()
+			o.Out = env.Streams.ErrOut // stdout is the path alone, for $(kubetutor lab kubectl)
+			path, err := lab.Kubectl(c.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Streams.Out, path)
+			return nil
+		},
+	}
+	cmd.AddCommand(up, down, status, images, leftovers, restart, kubectl)
 	return cmd
 }
