@@ -69,6 +69,15 @@ func (e *Engine) Env() *step.Env { return e.env }
 // Facts are what preflight learned (zero before Preflight runs).
 func (e *Engine) Facts() Facts { return e.facts }
 
+// Step returns step i as it runs on this cluster: with the checks and
+// evidence of its variant that matches what preflight found (see
+// lesson.Step.For). Before preflight, the step's own.
+func (e *Engine) Step(i int) lesson.Step { return e.lesson.Spec.Steps[i].For(e.facts.Traits()) }
+
+// Steps returns every step as it runs on this cluster (see Step): what a
+// view should list and what evidence.Judge should judge.
+func (e *Engine) Steps() []lesson.Step { return e.lesson.Spec.For(e.facts.Traits()).Steps }
+
 func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now()
@@ -96,7 +105,8 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		e.facts = Facts{Reachable: true, SchedulableNodes: e.maxNodesNeeded(), DefaultStorageClass: "?"}
 	}
 	failed := false
-	for i, s := range e.lesson.Spec.Steps {
+	for i := range e.lesson.Spec.Steps {
+		s := e.Step(i)
 		if e.opts.Only != "" && s.ID != e.opts.Only {
 			continue
 		}
@@ -196,11 +206,12 @@ func (e *Engine) unavailable(s lesson.Step) step.Msg {
 
 // RunStep runs step i of the lesson: the Prepare hook of checks that
 // compare with "before", the action, then each check in order with its
-// timeout (lesson → step → check cascade). A step the cluster cannot run
+// timeout (lesson → step → check cascade); the checks are those of the
+// step's variant for this cluster, if one matches. A step the cluster cannot run
 // (requires.nodes, requires.storageClass) is Unavailable, not failed. The
 // TUI calls it once per unlocked step; Run calls it for every step.
 func (e *Engine) RunStep(ctx context.Context, i int) StepResult {
-	s := e.lesson.Spec.Steps[i]
+	s := e.Step(i)
 	start := e.now()
 	sr := StepResult{ID: s.ID, Index: i, Status: Running}
 	e.emit(Event{Kind: StepStarted, Step: s.ID, StepIndex: i})
