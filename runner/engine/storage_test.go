@@ -75,7 +75,7 @@ func TestNodeLocalPicksVariants(t *testing.T) {
 	variant := drainStep
 	variant.Variants = []lesson.Variant{{When: lesson.When{Storage: lesson.StorageNodeLocal},
 		Checks: []lesson.Check{step.CheckOf(&step.NewUID{ObjectRef: step.ObjectRef{Kind: "Pod", Name: "mini-0"}}),
-			step.CheckOf(&step.PodCondition{Pod: "mini-0", Type: "PodScheduled", Status: "False", Reason: "Unschedulable", Message: "volume node affinity conflict"})}}}
+			step.CheckOf(&step.PodCondition{Pod: "mini-0", Type: "PodScheduled", Status: "False", Reason: "Unschedulable", Message: "PersistentVolume's node affinity"})}}}
 	for _, tc := range []struct {
 		name   string
 		class  *storagev1.StorageClass

@@ -28,7 +28,8 @@ import (
 // then gets a host-path volume in a directory of that node,
 // <state>/local-pv/<node>/<volume>, whose node affinity lets only that node
 // use it. A pod of the claim can then never run on another node: drained,
-// it stays Pending ("volume node affinity conflict") until its node is
+// it stays Pending ("didn't match PersistentVolume's node affinity")
+// until its node is
 // schedulable again. A released volume is deleted with its directory.
 const (
 	// NodeLocalProvisioner is the provisioner name of NodeLocalClass.
@@ -280,4 +281,3 @@ func claimName(pv *corev1.PersistentVolume) string {
 	}
 	return pv.Spec.ClaimRef.Name
 }
-

@@ -261,13 +261,13 @@ func TestPodConditionReasonAndMessage(t *testing.T) {
 			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: msg}}
 		}
 	}
-	c := &PodCondition{Pod: "mysql-2", Type: "PodScheduled", Status: "False", Reason: "Unschedulable", Message: "volume node affinity conflict"}
+	c := &PodCondition{Pod: "mysql-2", Type: "PodScheduled", Status: "False", Reason: "Unschedulable", Message: "PersistentVolume's node affinity"}
 	for _, tc := range []struct {
 		name string
 		pod  *corev1.Pod
 		want string // "" passes; else the mismatch's ID
 	}{
-		{"pinned volume", mysqlPod("mysql-2", false, unschedulable("0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) had volume node affinity conflict.")), ""},
+		{"pinned volume", mysqlPod("mysql-2", false, unschedulable("0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match PersistentVolume's node affinity.")), ""},
 		{"another reason", mysqlPod("mysql-2", false, unschedulable("0/3 nodes are available: 3 Insufficient memory.")), "StatePodConditionDetail"},
 		{"scheduled", mysqlPod("mysql-2", false), "StatePodConditionDetail"},
 	} {

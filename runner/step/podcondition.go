@@ -15,8 +15,9 @@ import (
 // (and, optionally, a reason and words in its message), or, with Container
 // set, until that container's ready flag is true/false — e.g. "mysql-2's
 // mysql container Ready=False" after its readiness probe was broken, or
-// "mysql-2 PodScheduled=False (Unschedulable): volume node affinity
-// conflict" after its node was drained where volumes are node-local.
+// "mysql-2 PodScheduled=False (Unschedulable): … didn't match
+// PersistentVolume's node affinity" after its node was drained where
+// volumes are node-local.
 type PodCondition struct {
 	// Pod is the pod's name.
 	Pod string `yaml:"pod"`
@@ -31,7 +32,7 @@ type PodCondition struct {
 	// (not with Container).
 	Reason string `yaml:"reason"`
 	// Message, when set, must occur in the condition's message, e.g.
-	// "volume node affinity conflict" (not with Container).
+	// "PersistentVolume's node affinity" (not with Container).
 	Message string `yaml:"message"`
 }
 
