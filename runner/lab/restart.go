@@ -21,9 +21,9 @@ type Restart struct {
 func (r Restart) Down() time.Duration { return r.Answered.Sub(r.Stopping) }
 
 // RestartAPIServer stops the running lab's kube-apiserver (SIGTERM, SIGKILL
-// after 5 s: it sometimes ignores SIGTERM), keeps it stopped for down
-// (counted from the moment it is gone), starts it again with the same flags
-// and waits until /readyz answers. Everything else keeps running, as when
+// after 5 s: it stops answering at once but sometimes lingers), keeps it
+// stopped until down has passed since the stop began, starts it again with
+// the same flags and waits until /readyz answers (≈ 3 s more). Everything else keeps running, as when
 // a control plane node reboots: kubelets, controllers and watchers see
 // their connections refused and must come back by themselves. It is for
 // tests and demonstrations of what a tutor does while the API server is
@@ -50,12 +50,13 @@ func RestartAPIServer(ctx context.Context, o Options, down time.Duration) (Resta
 		return r, err
 	}
 	r.Stopped = time.Now()
-	if down > 0 {
-		if err := rep.step(fmt.Sprintf("kept stopped for %s", down), func() error {
+	// It stops answering at SIGTERM, though the process may linger.
+	if rest := down - r.Stopped.Sub(r.Stopping); rest > 0 {
+		if err := rep.step(fmt.Sprintf("kept stopped (%s since the stop began)", down), func() error {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
-			case <-time.After(down):
+			case <-time.After(rest):
 				return nil
 			}
 		}); err != nil {

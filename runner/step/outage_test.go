@@ -152,3 +152,30 @@ func TestBackoffCap(t *testing.T) {
 		})
 	}
 }
+
+// Right after a restart the API server answers Forbidden until its RBAC
+// cache is warm: during an outage that is still the outage (with the time
+// it began), not a missing permission.
+func TestForbiddenWhileStartingIsTheOutage(t *testing.T) {
+	env, _ := newEnv(t)
+	clk := time.Date(2026, 11, 30, 12, 0, 0, 0, time.Local)
+	env.Now = func() time.Time { clk = clk.Add(time.Second); return clk }
+	var seen []string
+	mm := newMismatch(env, func(m Msg) { seen = append(seen, m.String()) })
+	forbidden := apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("RBAC: not yet"))
+	mm.apiError(refused())
+	mm.apiError(forbidden)
+	mm.apiError(nil)
+	mm.apiError(forbidden)
+	want := []string{
+		"StateAPIUnreachable Reason=connection refused Since=12:00:01",
+		"StateAPIUnreachable Reason=starting up: 403 Forbidden Since=12:00:01",
+		"StateAPIError Error=pods is forbidden: RBAC: not yet",
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("reported\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+	if mm.hint.ID != "HintForbidden" {
+		t.Fatal(mm.hint)
+	}
+}

@@ -3,8 +3,10 @@ package step
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"time"
@@ -373,7 +375,17 @@ func (m *mismatch) apiError(err error) {
 		m.downSince = time.Time{}
 		return
 	}
-	if reason, ok := Unreachable(err); ok {
+	reason, ok := Unreachable(err)
+	if !ok && !m.downSince.IsZero() {
+		// An API server that just came back answers Forbidden, 500 or 429
+		// for a moment, until its caches are warm (seen on the lab after
+		// every restart): that is still the outage, not the user's
+		// permissions.
+		if code := statusCode(err); code != 0 {
+			reason, ok = fmt.Sprintf("starting up: %d %s", code, http.StatusText(code)), true
+		}
+	}
+	if ok {
 		if m.downSince.IsZero() {
 			m.downSince = m.now()
 		}
@@ -385,4 +397,20 @@ func (m *mismatch) apiError(err error) {
 		hint = M("HintForbidden")
 	}
 	m.set(M("StateAPIError", "Error", oneLine(err.Error())), hint)
+}
+
+// statusCode returns the HTTP status of an API error that an API server
+// answers while it starts (401, 403, 429, 500), 0 for others.
+func statusCode(err error) int {
+	switch {
+	case apierrors.IsForbidden(err):
+		return http.StatusForbidden
+	case apierrors.IsUnauthorized(err):
+		return http.StatusUnauthorized
+	case apierrors.IsTooManyRequests(err):
+		return http.StatusTooManyRequests
+	case apierrors.IsInternalError(err):
+		return http.StatusInternalServerError
+	}
+	return 0
 }
