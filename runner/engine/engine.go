@@ -37,6 +37,11 @@ type Options struct {
 	Only string
 	// SkipPreflight skips preflight (facts are then assumed sufficient).
 	SkipPreflight bool
+	// FromStart runs every step even when the cluster shows the lesson
+	// under way in this namespace; by default Run resumes after the steps
+	// the cluster shows done (runner/evidence), so a run killed midway
+	// finishes when started again.
+	FromStart bool
 }
 
 // Engine runs one lesson on one cluster. Create it with New; it is not safe
@@ -105,6 +110,12 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		e.facts = Facts{Reachable: true, SchedulableNodes: e.maxNodesNeeded(), DefaultStorageClass: "?"}
 	}
 	failed := false
+	resumeAt := 0
+	if preflightOK && !e.opts.FromStart && e.opts.Only == "" {
+		if p, err := e.Judge(ctx, nil, time.Time{}); err == nil {
+			resumeAt = p.Next()
+		}
+	}
 	for i := range e.lesson.Spec.Steps {
 		s := e.Step(i)
 		if e.opts.Only != "" && s.ID != e.opts.Only {
@@ -114,6 +125,8 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		switch {
 		case !preflightOK:
 			sr = e.skip(i, s, step.M("ReasonPreflightFailed"))
+		case i < resumeAt:
+			sr = e.skip(i, s, step.M("ReasonDoneBefore", "N", resumeAt))
 		case ctx.Err() != nil:
 			sr = e.skip(i, s, step.M("ReasonInterrupted"))
 		case failed && !e.opts.KeepGoing:

@@ -29,7 +29,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/lab"
 )
 
@@ -87,6 +89,13 @@ func TestMySQLNodeLocalE2E(t *testing.T) {
 		}
 	}()
 
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig, flags.Namespace = &e.kubeconfig, &e.ns
+	cluster, err := kube.New(flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarts := watchRestarts(ctx, t, cluster, e.ns)
 	cmd := exec.CommandContext(ctx, e.bin, "--kubeconfig", e.kubeconfig, "-n", e.ns,
 		"run", "mysql", "--auto", "--lang", "en", "--output", "json", "--progress")
 	var stdout bytes.Buffer
@@ -140,6 +149,9 @@ func TestMySQLNodeLocalE2E(t *testing.T) {
 		if !strings.Contains(strings.Join(checks[want.step], "\n"), want.text) {
 			t.Errorf("%s: no %q in %q", want.step, want.text, checks[want.step])
 		}
+	}
+	for c, n := range restarts() {
+		t.Errorf("container %s restarted %d time(s) during the lesson", c, n)
 	}
 	if !strings.Contains(progress.String(), "didn't match PersistentVolume's node affinity") {
 		t.Error("the progress never showed the scheduler's node-affinity reason for the Pending mysql-2")

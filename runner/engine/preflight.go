@@ -43,10 +43,10 @@ func (f Facts) Traits() lesson.Traits { return lesson.Traits{Storage: f.Storage.
 
 // Preflight checks, before the first step, what the lesson needs: the
 // cluster answers (and its version), the namespace exists (created when
-// missing), enough schedulable nodes, a default StorageClass, every verb
-// the lesson uses (SelfSubjectAccessReview), the lesson's images on the
-// nodes, and no conflicting objects in the namespace. Items are reported to
-// the observer as they finish.
+// missing) and is not being deleted, enough schedulable nodes, a default
+// StorageClass, every verb the lesson uses (SelfSubjectAccessReview), the
+// lesson's images on the nodes, and no conflicting objects in the
+// namespace. Items are reported to the observer as they finish.
 func (e *Engine) Preflight(ctx context.Context) []PreflightItem {
 	e.emit(Event{Kind: PreflightStarted})
 	var items []PreflightItem
@@ -67,6 +67,7 @@ func (e *Engine) Preflight(ctx context.Context) []PreflightItem {
 		return items
 	}
 	add(step.M("PreflightNodes"), e.preflightNodes)
+	add(step.M("PreflightCordons"), e.preflightCordons)
 	add(step.M("PreflightStorageClass"), e.preflightStorageClass)
 	add(step.M("PreflightPermissions"), e.preflightPermissions)
 	add(step.M("PreflightImages"), e.preflightImages)
@@ -103,8 +104,13 @@ func (e *Engine) preflightReachable(ctx context.Context) (Status, step.Msg, step
 func (e *Engine) preflightNamespace(ctx context.Context) (Status, step.Msg, step.Msg) {
 	ns := e.env.Namespace()
 	nss := e.env.Cluster.Client.CoreV1().Namespaces()
-	_, err := nss.Get(ctx, ns, metav1.GetOptions{})
+	cur, err := nss.Get(ctx, ns, metav1.GetOptions{})
 	if err == nil {
+		// A namespace being deleted still answers Get, but the API server
+		// refuses to create anything in it until it is gone.
+		if cur.DeletionTimestamp != nil || cur.Status.Phase == corev1.NamespaceTerminating {
+			return Failed, step.M("PreflightNamespaceTerminating", "Namespace", ns), step.M("HintNamespaceTerminating", "Namespace", ns)
+		}
 		return Passed, step.M("PreflightNamespaceExists", "Namespace", ns), step.Msg{}
 	}
 	if !apierrors.IsNotFound(err) {
@@ -177,6 +183,19 @@ func (e *Engine) preflightNodes(ctx context.Context) (Status, step.Msg, step.Msg
 		return Warning, msg, step.M("HintNodesSteps", "Need", need, "Steps", strings.Join(steps, ", "))
 	}
 	return Passed, msg, step.Msg{}
+}
+
+// preflightCordons uncordons the nodes an earlier run of this lesson in
+// this namespace left cordoned (killed during a drain), and says so.
+func (e *Engine) preflightCordons(ctx context.Context) (Status, step.Msg, step.Msg) {
+	nodes, err := e.RepairCordons(ctx)
+	if err != nil {
+		return Warning, step.M("PreflightCordonsFailed", "Error", err.Error()), step.M("HintUncordon", "Node", strings.Join(nodes, " "))
+	}
+	if len(nodes) > 0 {
+		return Passed, step.M("PreflightCordonsRepaired", "Nodes", strings.Join(nodes, ", "), "Mark", e.env.CordonMark()), step.Msg{}
+	}
+	return Passed, step.M("PreflightNoCordons"), step.Msg{}
 }
 
 func (e *Engine) needsStorageClass() bool {

@@ -34,7 +34,6 @@ const (
 	Idle                     // waiting for the learner
 	Busy                     // a step runs
 	CatchingUp               // running earlier steps to reach Target
-	Verifying                // re-checking finished steps before resuming
 	ResumePrompt             // asking whether to resume at State.Resume
 	ConfirmReset             // asking whether to reset the lesson
 	Resetting                // cleanup in flight
@@ -42,7 +41,7 @@ const (
 	Summary                  // every step is done
 )
 
-var modeNames = [...]string{"reading", "idle", "busy", "catching-up", "verifying", "resume-prompt", "confirm-reset", "resetting", "confirm-quit", "summary"}
+var modeNames = [...]string{"reading", "idle", "busy", "catching-up", "resume-prompt", "confirm-reset", "resetting", "confirm-quit", "summary"}
 
 func (m Mode) String() string { return modeNames[m] }
 
@@ -69,9 +68,6 @@ type RunStep struct {
 // CancelStep cancels the running step's context.
 type CancelStep struct{}
 
-// Verify re-checks the checks of steps [0, Upto) and reports Verified.
-type Verify struct{ Upto int }
-
 // Cleanup deletes what the lesson created and uncordons its nodes; it
 // reports ResetDone.
 type Cleanup struct{}
@@ -90,7 +86,6 @@ type Quit struct{}
 
 func (RunStep) effect()       {}
 func (CancelStep) effect()    {}
-func (Verify) effect()        {}
 func (Cleanup) effect()       {}
 func (Save) effect()          {}
 func (ClearProgress) effect() {}
@@ -101,7 +96,9 @@ func (Quit) effect()          {}
 type Event interface{ event() }
 
 // Opened starts the flow: Live says whether a cluster answers; Stored are
-// the statuses kept from an earlier session (nil or shorter when none).
+// the statuses of the steps found done — judged from the cluster and the
+// record of earlier sessions (runner/evidence) — in order (nil or shorter
+// when none).
 type Opened struct {
 	Steps  int
 	Live   bool
@@ -126,10 +123,6 @@ type StepUnavailable struct{ Index int }
 // StepCancelled reports that a running step stopped because it was cancelled.
 type StepCancelled struct{ Index int }
 
-// Verified reports the first finished step whose checks no longer hold
-// (or the Upto of the Verify when all hold).
-type Verified struct{ Upto int }
-
 // Answer is the learner's reply to a prompt (resume, reset, quit).
 type Answer struct{ Yes bool }
 
@@ -153,7 +146,6 @@ func (StepPassed) event()      {}
 func (StepFailed) event()      {}
 func (StepUnavailable) event() {}
 func (StepCancelled) event()   {}
-func (Verified) event()        {}
 func (Answer) event()          {}
 func (AskReset) event()        {}
 func (ResetDone) event()       {}
@@ -175,6 +167,7 @@ func Next(s State, e Event) (State, []Effect) {
 			first++
 		}
 		if first > 0 {
+			copy(s.Steps, e.Stored[:first])
 			s.Mode, s.Resume = ResumePrompt, first
 			return s, nil
 		}
@@ -184,8 +177,7 @@ func Next(s State, e Event) (State, []Effect) {
 		switch s.Mode {
 		case ResumePrompt:
 			if e.Yes {
-				s.Mode = Verifying
-				return s, []Effect{Verify{Upto: s.Resume}}
+				return unlock(s, s.Resume), []Effect{Save{}}
 			}
 			return unlock(State{Steps: make([]Status, len(s.Steps))}, 0), []Effect{ClearProgress{}}
 		case ConfirmReset:
@@ -201,19 +193,6 @@ func Next(s State, e Event) (State, []Effect) {
 			s.Mode = s.Prev
 		}
 		return s, nil
-
-	case Verified:
-		if s.Mode != Verifying {
-			return s, nil
-		}
-		for i := range s.Steps {
-			if i < e.Upto {
-				s.Steps[i] = Passed
-			} else {
-				s.Steps[i] = Locked
-			}
-		}
-		return unlock(s, e.Upto), []Effect{Save{}}
 
 	case Run:
 		if s.Mode != Idle || s.Current >= len(s.Steps) {
@@ -285,7 +264,7 @@ func Next(s State, e Event) (State, []Effect) {
 
 	case AskQuit:
 		switch s.Mode {
-		case Busy, CatchingUp, Verifying, Resetting:
+		case Busy, CatchingUp, Resetting:
 			s.Prev, s.Mode = s.Mode, ConfirmQuit
 			return s, nil
 		case ConfirmQuit:

@@ -48,9 +48,9 @@ type State struct {
 	Lang      string                `json:"lang,omitempty"`
 	Updated   time.Time             `json:"updated"`
 	Steps     map[string]StepRecord `json:"steps"`
-	// Cordoned are nodes the lesson cordoned and has not uncordoned yet;
-	// a later start uncordons them first.
-	Cordoned []string `json:"cordoned,omitempty"`
+	// Epoch is when the learner last reset or started over: the cluster's
+	// history from before it does not count as progress (runner/evidence).
+	Epoch time.Time `json:"epoch,omitzero"`
 }
 
 // Key identifies one progress file.
@@ -161,15 +161,6 @@ func (s *Store) Save(k Key, st State) error {
 		return fmt.Errorf("save progress: %w", err)
 	}
 	return nil
-}
-
-// Clear removes the progress of k (reset).
-func (s *Store) Clear(k Key) error {
-	err := os.Remove(s.Path(k))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
 }
 
 // ErrLocked is returned by Lock when another process holds the lock.

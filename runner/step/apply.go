@@ -117,7 +117,7 @@ func (e *Env) applyObject(ctx context.Context, obj *unstructured.Unstructured) (
 	force := true
 	_, err = client.Patch(ctx, obj.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
 	if err != nil {
-		return name, fail(err, M("StepApplyFailed", "Object", name, "Namespace", e.Namespace(), "Error", err.Error()), applyHint(err))
+		return name, writeFailed(e, err, M("StepApplyFailed", "Object", name, "Namespace", e.Namespace(), "Error", err.Error()))
 	}
 	return name, nil
 }

@@ -34,7 +34,7 @@ func (a *DeletePod) Run(ctx context.Context, env *Env, report Reporter) (Outcome
 		return Outcome{Msg: M("OutcomeAlreadyGone", "Object", "pod/"+a.Name)}, nil
 	}
 	if err != nil {
-		return Outcome{}, fail(err, M("StepDeleteFailed", "Object", "pod/"+a.Name, "Error", err.Error()), applyHint(err))
+		return Outcome{}, writeFailed(env, err, M("StepDeleteFailed", "Object", "pod/"+a.Name, "Error", err.Error()))
 	}
 	return Outcome{Msg: M("OutcomeDeleted", "Object", "pod/"+a.Name)}, nil
 }

@@ -52,7 +52,7 @@ func (a *DeletePVCs) Run(ctx context.Context, env *Env, report Reporter) (Outcom
 	for _, n := range names {
 		err := pvcs.Delete(ctx, n, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			return Outcome{}, fail(err, M("StepDeleteFailed", "Object", "persistentvolumeclaim/"+n, "Error", err.Error()), applyHint(err))
+			return Outcome{}, writeFailed(env, err, M("StepDeleteFailed", "Object", "persistentvolumeclaim/"+n, "Error", err.Error()))
 		}
 		deleted = append(deleted, n)
 		report(M("ProgressDeleted", "Object", "persistentvolumeclaim/"+n))

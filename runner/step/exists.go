@@ -49,12 +49,13 @@ func (c *Exists) Wait(ctx context.Context, env *Env, report Reporter) error {
 // once a later step deleted it, by an event about it.
 func (c *Exists) Evidence(h *History, since time.Time) Evidence {
 	var at time.Time
+	found := false
 	for _, o := range c.ObjectRef.select_(h) {
-		if t := o.GetCreationTimestamp().Time; h.current(o.GetCreationTimestamp()) && (at.IsZero() || t.Before(at)) {
-			at = t
+		if t := o.GetCreationTimestamp().Time; h.current(o.GetCreationTimestamp()) && (!found || t.Before(at)) {
+			at, found = t, true
 		}
 	}
-	if !at.IsZero() {
+	if found {
 		return proven(at, M("EvidenceCreated", "What", c.Kind+" "+c.what(), "At", clock(at)))
 	}
 	if c.Name != "" {

@@ -64,7 +64,7 @@ func cordon(ctx context.Context, env *Env, node string) (cordonResult, error) {
 		return err
 	})
 	if err != nil {
-		return res, fail(err, M("StepCordonFailed", "Node", node, "Error", err.Error()), applyHint(err))
+		return res, writeFailed(env, err, M("StepCordonFailed", "Node", node, "Error", err.Error()))
 	}
 	return res, nil
 }

@@ -62,7 +62,7 @@ func (a *Scale) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 		return err
 	})
 	if err != nil {
-		return Outcome{}, fail(err, M("StepScaleFailed", "StatefulSet", a.StatefulSet, "Error", err.Error()), applyHint(err))
+		return Outcome{}, writeFailed(env, err, M("StepScaleFailed", "StatefulSet", a.StatefulSet, "Error", err.Error()))
 	}
 	return Outcome{Msg: M("OutcomeScaled", "StatefulSet", a.StatefulSet, "From", from, "To", a.Replicas)}, nil
 }

@@ -13,11 +13,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kubetutor/kubetutor/runner/kube"
@@ -275,6 +277,70 @@ func contains(ss []string, s string) bool {
 func sortStrings(ss []string) { sort.Strings(ss) }
 
 func asErr[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// writeFailed is the Failure of a write the API server did not do; msg says
+// what was being done, with the API's own words. A refusal by the cluster's
+// own rules (see refusal) adds a diagnosis saying what happened, and its
+// hint replaces the general one.
+func writeFailed(env *Env, err error, msg Msg) *Failure {
+	f := fail(err, msg, applyHint(err))
+	if diag, hint, ok := refusal(err, env.Namespace()); ok {
+		f.Diagnoses, f.Hint = append(f.Diagnoses, diag), hint
+	}
+	return f
+}
+
+var (
+	// ResourceQuota admission: "exceeded quota: NAME, requested: …" or
+	// "failed quota: NAME: must specify …".
+	quotaRE = regexp.MustCompile(`(?s)(?:exceeded|failed) quota: ([^,:\s]+)[,:]\s*(.*)`)
+	// LimitRanger admission: "maximum memory usage per Container is …",
+	// "cpu max limit to request ratio per Pod is …".
+	limitRangeRE = regexp.MustCompile(`(?:maximum|minimum) \S+ usage per \S+ is |max limit to request ratio per `)
+	// Pod Security admission: `violates PodSecurity "restricted:latest": …`.
+	podSecurityRE = regexp.MustCompile(`(?s)violates PodSecurity "([^"]+)": (.*)`)
+	// An admission webhook's denial (any status code) and a
+	// ValidatingAdmissionPolicy's.
+	webhookRE = regexp.MustCompile(`(?s)admission webhook "([^"]+)" denied the request(?:: (.*))?`)
+	policyRE  = regexp.MustCompile(`(?s)ValidatingAdmissionPolicy '([^']+)'(?: with binding '[^']+')? denied request(?:: (.*))?`)
+)
+
+// refusal recognises a write the cluster refused by its own rules rather
+// than for lack of a permission: the namespace is being deleted, a
+// ResourceQuota or LimitRange does not allow it, Pod Security forbids the
+// pod, or an admission webhook or policy denied it. The API reports most of
+// them as Forbidden, which alone would read as "your user lacks a
+// permission". It returns what happened and what to do about it.
+func refusal(err error, namespace string) (diag, hint Msg, ok bool) {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) {
+		return Msg{}, Msg{}, false
+	}
+	text := st.Status().Message
+	switch {
+	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) ||
+		apierrors.IsForbidden(err) && strings.Contains(text, "because it is being terminated"):
+		return M("DiagNamespaceTerminating", "Namespace", namespace), M("HintNamespaceTerminating", "Namespace", namespace), true
+	case webhookRE.MatchString(text):
+		m := webhookRE.FindStringSubmatch(text)
+		return M("DiagWebhookDenied", "Name", m[1], "Detail", oneLine(m[2])), M("HintAdmissionDenied", "Name", m[1]), true
+	case policyRE.MatchString(text):
+		m := policyRE.FindStringSubmatch(text)
+		return M("DiagPolicyDenied", "Name", m[1], "Detail", oneLine(m[2])), M("HintAdmissionDenied", "Name", m[1]), true
+	case !apierrors.IsForbidden(err):
+		return Msg{}, Msg{}, false
+	case quotaRE.MatchString(text):
+		m := quotaRE.FindStringSubmatch(text)
+		return M("DiagQuota", "Quota", m[1], "Namespace", namespace, "Detail", oneLine(m[2])), M("HintQuota", "Quota", m[1], "Namespace", namespace), true
+	case limitRangeRE.MatchString(text):
+		_, detail, _ := strings.Cut(text, "is forbidden: ")
+		return M("DiagLimitRange", "Namespace", namespace, "Detail", oneLine(detail)), M("HintLimitRange", "Namespace", namespace), true
+	case podSecurityRE.MatchString(text):
+		m := podSecurityRE.FindStringSubmatch(text)
+		return M("DiagPodSecurity", "Level", m[1], "Namespace", namespace, "Detail", oneLine(m[2])), M("HintPodSecurity", "Namespace", namespace), true
+	}
+	return Msg{}, Msg{}, false
+}
 
 // applyHint says what to do about an API error of a write.
 func applyHint(err error) Msg {

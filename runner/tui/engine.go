@@ -12,15 +12,12 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kubetutor/kubetutor/runner/engine"
+	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
-
-// verifyWait bounds each check when finished steps are re-checked: a
-// check that held a moment ago answers at once; a read over a window
-// (valuesSeen) needs its window.
-const verifyWait = 20 * time.Second
 
 // catchUpWait bounds each check of a step caught up on before its action
 // runs instead: most steps skipped to were never run, so do not wait.
@@ -131,9 +128,23 @@ func comparesWithBefore(s lesson.Step) bool {
 	return false
 }
 
-// Verify implements StepRunner.
-func (r *EngineRunner) Verify(ctx context.Context, l *lesson.Lesson, i int) engine.StepResult {
-	return r.engine(l).eng.CheckStep(ctx, i, verifyWait)
+// Judge implements StepRunner.
+func (r *EngineRunner) Judge(ctx context.Context, l *lesson.Lesson, st progress.State) Judgement {
+	eng := r.engine(l).eng
+	var j Judgement
+	j.Uncordoned, j.Err = eng.RepairCordons(ctx)
+	rec := evidence.Record{}
+	for id, s := range st.Steps {
+		if s.Status == progress.Passed || s.Status == progress.Skipped || s.Status == progress.Unavailable {
+			rec[id] = s.At
+		}
+	}
+	p, err := eng.Judge(ctx, rec, st.Epoch)
+	j.Progress = p
+	if err != nil {
+		j.Err = err
+	}
+	return j
 }
 
 // Reset implements StepRunner.

@@ -18,7 +18,6 @@ import (
 	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/lesson"
-	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/render"
 )
 
@@ -54,12 +53,15 @@ type lessonModel struct {
 	results    map[int]engine.StepResult
 	durations  map[int]time.Duration
 	previews   map[int][]string
-	resumeAt   progress.State
-	changed    string // what re-checking found changed
-	opening    bool   // progress is being loaded
-	verifying  int    // the step being re-checked before resuming
-	locked     string // why steps stay locked: another kubetutor holds the lesson
-	quitting   bool
+	// firstSeen is when each step was first recorded done (the record
+	// runner/evidence reads back); epoch is when the learner last started
+	// over.
+	firstSeen map[string]time.Time
+	epoch     time.Time
+	changed   string // what judging the cluster found changed
+	opening   bool   // progress is being loaded and judged
+	locked    string // why steps stay locked: another kubetutor holds the lesson
+	quitting  bool
 	// Skip chooser and summary.
 	choosing      bool
 	choice        int
@@ -87,7 +89,7 @@ func newLessonModel(c *common, l *lesson.Lesson, runner StepRunner) *lessonModel
 	vp.KeyMap.Right.SetEnabled(false)
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &lessonModel{c: c, l: l, runner: runner, vp: vp, scrollFrac: -1, ctx: ctx, cancel: cancel,
-		results: map[int]engine.StepResult{}, durations: map[int]time.Duration{}, previews: map[int][]string{},
+		results: map[int]engine.StepResult{}, durations: map[int]time.Duration{}, previews: map[int][]string{}, firstSeen: map[string]time.Time{},
 		podRows: map[string]podRow{}}
 	m.flow, _ = flow.Next(flow.State{}, flow.Opened{Steps: len(l.Spec.Steps)})
 	return m
@@ -253,8 +255,15 @@ func (m *lessonModel) update(msg tea.Msg) tea.Cmd {
 		m.show(msg.key, msg.text)
 		return nil
 	case progressLoadedMsg:
-		m.opening = false
 		cmd := m.opened(msg)
+		if cmd == nil {
+			m.opening = false
+		}
+		m.layout()
+		return cmd
+	case judgedMsg:
+		m.opening = false
+		cmd := m.judged(msg)
 		m.layout()
 		return cmd
 	case previewsMsg:
@@ -264,13 +273,6 @@ func (m *lessonModel) update(msg tea.Msg) tea.Cmd {
 		return m.stepEvent(msg, waitStepAgain(msg))
 	case stepDoneMsg:
 		return m.stepDone(msg)
-	case verifyStepMsg:
-		if m.flow.Mode != flow.Verifying {
-			return nil
-		}
-		return m.verifyCmd(msg.index+1, msg.upto)
-	case verifiedMsg:
-		return m.verified(msg)
 	case resetDoneMsg:
 		m.changed = ""
 		m.summaryClosed = false

@@ -215,12 +215,12 @@ func (m *lessonModel) stepPanel(w int) []string {
 			ask = tr.T("TUIResumeDone", nil)
 		}
 		out = append(out, st.Prompt.Render(fit(" ? "+ask)))
+		if m.changed != "" {
+			out = append(out, wrap(m.changed, st.StatusWarn)...)
+		}
 		out = append(out, wrap(tr.T("TUIResumeExplain", map[string]any{"Done": i}), st.Dim)...)
 		out = append(out, st.Prompt.Render(fit("   "+tr.T("TUIResumeKeys", nil))))
 		return out
-	case flow.Verifying:
-		out = append(out, st.StepCurrent.Render(fit(" ⟳ "+tr.T("TUIVerifying", map[string]any{"Upto": m.flow.Resume}))))
-		return append(out, st.Section.Render(fit("   "+tr.T("TUIStepHead", map[string]any{"N": m.verifying + 1, "Total": total, "Title": m.stepTitle(m.verifying)}))))
 	case flow.ConfirmReset:
 		out = append(out, st.Prompt.Render(fit(" ? "+tr.T("TUIResetAsk", nil))))
 		out = append(out, wrap(tr.T("TUIResetExplain", map[string]any{"Namespace": m.c.cluster.info.Namespace}), st.Dim)...)

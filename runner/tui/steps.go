@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/kubetutor/kubetutor/runner/engine"
+	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/step"
@@ -33,12 +34,10 @@ type (
 		st  progress.State
 		err error
 	}
-	// verifyStepMsg: step index still holds; the next is re-checked.
-	verifyStepMsg struct{ index, upto int }
-	verifiedMsg   struct {
-		upto int
-		// res is the result of the first step that no longer holds.
-		res *engine.StepResult
+	// judgedMsg is how far the lesson got, judged when it opens.
+	judgedMsg struct {
+		st progress.State
+		j  Judgement
 	}
 	resetDoneMsg   struct{ a *engine.Aftermath }
 	uncordonedMsg  struct{ a *engine.Aftermath }
@@ -79,21 +78,20 @@ func (m *lessonModel) loadProgress() tea.Cmd {
 	}
 }
 
-// stored turns stored progress into flow statuses, in step order.
-func (m *lessonModel) stored(st progress.State) []flow.Status {
+// stored turns the steps found done into flow statuses, in step order:
+// the judged progress, with the stored status (unavailable) where one was
+// kept.
+func (m *lessonModel) stored(st progress.State, p evidence.Progress) []flow.Status {
 	var out []flow.Status
 	for i, s := range m.l.Spec.Steps {
-		rec, ok := st.Steps[s.ID]
-		if !ok {
+		if i > p.Reached {
 			break
 		}
-		switch rec.Status {
-		case progress.Passed, progress.Skipped:
-			out = append(out, flow.Passed)
-		case progress.Unavailable:
+		rec := st.Steps[s.ID]
+		if rec.Status == progress.Unavailable {
 			out = append(out, flow.Unavailable)
-		default:
-			out = append(out, flow.Failed)
+		} else {
+			out = append(out, flow.Passed)
 		}
 		if rec.DurationMS > 0 {
 			m.durations[i] = time.Duration(rec.DurationMS) * time.Millisecond
@@ -102,8 +100,8 @@ func (m *lessonModel) stored(st progress.State) []flow.Status {
 	return out
 }
 
-// opened runs once progress is loaded: the flow starts live, the panes'
-// streams start, previews are read.
+// opened runs once progress is loaded: it judges how far the lesson got
+// on the cluster (a command), unless another kubetutor holds the lesson.
 func (m *lessonModel) opened(msg progressLoadedMsg) tea.Cmd {
 	if msg.err != nil {
 		m.setNotice(msg.err.Error())
@@ -112,8 +110,44 @@ func (m *lessonModel) opened(msg progressLoadedMsg) tea.Cmd {
 			return nil
 		}
 	}
-	m.flow, _ = flow.Next(m.flow, flow.Opened{Steps: len(m.l.Spec.Steps), Live: true, Stored: m.stored(msg.st)})
-	m.resumeAt = msg.st
+	m.epoch = msg.st.Epoch
+	runner, l, ctx, st := m.runner, m.l, m.ctx, msg.st
+	return func() tea.Msg { return judgedMsg{st: st, j: runner.Judge(ctx, l, st)} }
+}
+
+// judged starts the flow live from the judged progress; the panes'
+// streams start and previews are read.
+func (m *lessonModel) judged(msg judgedMsg) tea.Cmd {
+	tr, p := m.c.tr, msg.j.Progress
+	var notes []string
+	if len(msg.j.Uncordoned) > 0 {
+		notes = append(notes, tr.T("TUIUncordonedLeft", map[string]any{"Nodes": strings.Join(msg.j.Uncordoned, ", ")}))
+	}
+	ids := make([]string, len(m.l.Spec.Steps))
+	for i, s := range m.l.Spec.Steps {
+		ids[i] = s.ID
+	}
+	storedNext := msg.st.FirstUnfinished(ids)
+	if msg.j.Err != nil {
+		// The cluster could not be read: resume from what was stored.
+		notes = append(notes, tr.T("TUIJudgeFailed", map[string]any{"Err": msg.j.Err.Error()}))
+		p = evidence.Progress{Reached: storedNext - 1}
+	}
+	switch next := p.Next(); {
+	case next < storedNext && storedNext > 0:
+		m.changed = tr.T("TUIChanged", map[string]any{"N": next + 1, "Title": m.stepTitle(next), "Stored": storedNext})
+	case next > storedNext:
+		notes = append(notes, tr.T("TUIFoundDone", map[string]any{"N": next}))
+	}
+	if len(notes) > 0 {
+		m.setNotice(strings.Join(notes, " "))
+	}
+	m.flow, _ = flow.Next(m.flow, flow.Opened{Steps: len(m.l.Spec.Steps), Live: true, Stored: m.stored(msg.st, p)})
+	for i, s := range p.Steps {
+		if s.Done && !s.At.IsZero() {
+			m.firstSeen[m.l.Spec.Steps[i].ID] = s.At
+		}
+	}
 	return tea.Batch(m.previewCmd(), m.startLive())
 }
 
@@ -182,20 +216,21 @@ func (m *lessonModel) effects(effects []flow.Effect) tea.Cmd {
 			if m.stepCancel != nil {
 				m.stepCancel()
 			}
-		case flow.Verify:
-			cmds = append(cmds, m.verifyCmd(0, e.Upto))
 		case flow.Cleanup:
 			cmds = append(cmds, m.resetCmd())
 		case flow.Save:
 			cmds = append(cmds, m.saveCmd())
 		case flow.ClearProgress:
-			m.durations, m.results = map[int]time.Duration{}, map[int]engine.StepResult{}
-			store, id := m.c.progress, m.l.ID
+			m.durations, m.results, m.firstSeen = map[int]time.Duration{}, map[int]engine.StepResult{}, map[string]time.Time{}
+			// Starting over: the cluster's history before now is no
+			// longer progress (the epoch), whatever objects remain.
+			store, id, epoch := m.c.progress, m.l.ID, m.c.now()
+			m.epoch = epoch
 			cmds = append(cmds, func() tea.Msg {
 				if store == nil {
 					return nil
 				}
-				if err := store.Clear(id); err != nil {
+				if err := store.Save(id, progress.State{Epoch: epoch, Steps: map[string]progress.StepRecord{}}); err != nil {
 					return progressErrMsg{err}
 				}
 				return nil
@@ -325,35 +360,6 @@ func failure(res engine.StepResult) (what step.Msg, f *step.Failure) {
 	return step.Msg{}, nil
 }
 
-// verifyCmd re-checks step i of [0, upto), one step per command so the
-// screen says which step is being re-checked.
-func (m *lessonModel) verifyCmd(i, upto int) tea.Cmd {
-	m.verifying = i
-	if i >= upto {
-		return func() tea.Msg { return verifiedMsg{upto: upto} }
-	}
-	runner, l, ctx := m.runner, m.l, m.ctx
-	return func() tea.Msg {
-		res := runner.Verify(ctx, l, i)
-		if res.Status == engine.Failed {
-			return verifiedMsg{upto: i, res: &res}
-		}
-		return verifyStepMsg{index: i, upto: upto}
-	}
-}
-
-func (m *lessonModel) verified(msg verifiedMsg) tea.Cmd {
-	if msg.res != nil {
-		what, f := failure(*msg.res)
-		text := ""
-		if f != nil {
-			text = what.Text(m.c.tr) + ": " + engine.FailureText(m.c.tr, f)
-		}
-		m.changed = m.c.tr.T("TUIChanged", map[string]any{"N": msg.upto + 1, "Title": m.stepTitle(msg.upto), "What": text})
-	}
-	return m.next(flow.Verified{Upto: msg.upto})
-}
-
 func (m *lessonModel) resetCmd() tea.Cmd {
 	runner, l, ctx := m.runner, m.l, m.ctx
 	return func() tea.Msg { return resetDoneMsg{runner.Reset(ctx, l)} }
@@ -365,7 +371,7 @@ func (m *lessonModel) saveCmd() tea.Cmd {
 	if store == nil {
 		return nil
 	}
-	st := progress.State{Lang: m.c.lang, Updated: m.c.now().UTC(), Steps: map[string]progress.StepRecord{}}
+	st := progress.State{Lang: m.c.lang, Updated: m.c.now().UTC(), Epoch: m.epoch, Steps: map[string]progress.StepRecord{}}
 	for i, s := range m.flow.Steps {
 		var ps progress.Status
 		switch s {
@@ -378,13 +384,20 @@ func (m *lessonModel) saveCmd() tea.Cmd {
 		default:
 			continue
 		}
-		rec := progress.StepRecord{Status: ps, At: st.Updated, DurationMS: m.durations[i].Milliseconds()}
+		id := m.l.Spec.Steps[i].ID
+		if _, ok := m.firstSeen[id]; !ok && ps != progress.Failed {
+			m.firstSeen[id] = st.Updated
+		}
+		rec := progress.StepRecord{Status: ps, At: m.firstSeen[id], DurationMS: m.durations[i].Milliseconds()}
+		if rec.At.IsZero() {
+			rec.At = st.Updated
+		}
 		if res, ok := m.results[i]; ok {
 			if _, f := failure(res); f != nil {
 				rec.Message = f.Error()
 			}
 		}
-		st.Steps[m.l.Spec.Steps[i].ID] = rec
+		st.Steps[id] = rec
 	}
 	id := m.l.ID
 	return func() tea.Msg { return savedMsg{store.Save(id, st)} }

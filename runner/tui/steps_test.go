@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kubetutor/kubetutor/runner/engine"
+	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/step"
@@ -33,7 +34,6 @@ func (s *memStore) Load(id string) (progress.State, error) {
 	return st, nil
 }
 func (s *memStore) Save(id string, st progress.State) error { s.m[id] = st; return nil }
-func (s *memStore) Clear(id string) error                   { delete(s.m, id); return nil }
 
 func reachable(context.Context) ClusterInfo {
 	return ClusterInfo{Context: "lab", Namespace: "tutor", Reachable: true}
@@ -251,34 +251,48 @@ func TestResetAsksThenClears(t *testing.T) {
 	if r.resets != 1 {
 		t.Errorf("reset ran %d times", r.resets)
 	}
-	if _, ok := store.m["demo"]; ok {
-		t.Error("progress not cleared")
+	if st := store.m["demo"]; len(st.Steps) != 0 || !st.Epoch.Equal(clock) {
+		t.Errorf("progress not cleared, or no epoch: %+v", st)
 	}
 	if m.lesson.flow.Current != 0 {
 		t.Errorf("at step %d after reset", m.lesson.flow.Current)
 	}
 }
 
+// TestResumeSaysWhatChanged: the stored progress says two steps are done,
+// the cluster shows only the first: the prompt says so and resumes there.
 func TestResumeSaysWhatChanged(t *testing.T) {
 	store := &memStore{m: map[string]progress.State{"demo": {Steps: map[string]progress.StepRecord{
 		"apply-config": {Status: progress.Passed}, "start-pods": {Status: progress.Passed}}}}}
-	r := &fakeRunner{fail: -1, verify: func(i int) engine.StepResult {
-		if i == 1 {
-			return engine.StepResult{Index: 1, Status: engine.Failed, Checks: []engine.CheckResult{{Desc: step.M("TUIRaw", "Text", "demo-0, demo-1, demo-2 Ready"), Status: engine.Failed,
-				Failure: &step.Failure{Msg: step.M("TUIRaw", "Text", "demo-2 is missing")}}}}
-		}
-		return engine.StepResult{Index: i, Status: engine.Passed}
+	r := &fakeRunner{fail: -1, judge: func(progress.State) Judgement {
+		return Judgement{Progress: evidence.Progress{Reached: 0}, Uncordoned: []string{"node-2"}}
 	}}
 	m := liveModel(t, r, store, "en", 120, 40)
-	if m.lesson.flow.Mode != flow.ResumePrompt || m.lesson.flow.Resume != 2 {
+	if m.lesson.flow.Mode != flow.ResumePrompt || m.lesson.flow.Resume != 1 {
 		t.Fatalf("mode %s resume %d", m.lesson.flow.Mode, m.lesson.flow.Resume)
+	}
+	if s := screen(m); !strings.Contains(s, "no sign of step 2") || !strings.Contains(s, "Uncordoned node-2") {
+		t.Errorf("the screen does not say what changed:\n%s", s)
 	}
 	send(t, m, press("y"))
 	if m.lesson.flow.Current != 1 {
 		t.Errorf("resumed at step %d, want 2 (index 1)", m.lesson.flow.Current+1)
 	}
-	if s := screen(m); !strings.Contains(s, "no longer holds") || !strings.Contains(s, "demo-2 is missing") {
-		t.Errorf("the screen does not say what changed:\n%s", s)
+}
+
+// TestResumeFindsStepsDoneByHand: nothing stored, but the cluster shows
+// the first two steps done (typed in another terminal): offer to resume
+// at the third.
+func TestResumeFindsStepsDoneByHand(t *testing.T) {
+	r := &fakeRunner{fail: -1, judge: func(progress.State) Judgement {
+		return Judgement{Progress: evidence.Progress{Reached: 1}}
+	}}
+	m := liveModel(t, r, nil, "en", 120, 40)
+	if m.lesson.flow.Mode != flow.ResumePrompt || m.lesson.flow.Resume != 2 {
+		t.Fatalf("mode %s resume %d", m.lesson.flow.Mode, m.lesson.flow.Resume)
+	}
+	if s := screen(m); !strings.Contains(s, "steps 1–2 done") {
+		t.Errorf("the screen does not say what the cluster shows:\n%s", s)
 	}
 }
 
@@ -296,7 +310,7 @@ func TestResumeWhenEverythingWasDone(t *testing.T) {
 		steps[id] = progress.StepRecord{Status: progress.Passed, DurationMS: 3000}
 	}
 	m := liveModel(t, &fakeRunner{fail: -1}, &memStore{m: map[string]progress.State{"demo": {Steps: steps}}}, "en", 100, 30)
-	if s := screen(m); !strings.Contains(s, "Every step was done last time") {
+	if s := screen(m); !strings.Contains(s, "Every step is done") {
 		t.Fatalf("no resume prompt:\n%s", s)
 	}
 	send(t, m, press("enter"))

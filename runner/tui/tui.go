@@ -22,6 +22,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/kubetutor/kubetutor/runner/engine"
+	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/progress"
@@ -54,8 +55,11 @@ type StepRunner interface {
 	// the action runs only when they do not already pass. Events go to obs
 	// as they happen.
 	RunStep(ctx context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult
-	// Verify re-checks step i's checks, without its action, briefly.
-	Verify(ctx context.Context, l *lesson.Lesson, i int) engine.StepResult
+	// Judge tells how far l got in this namespace — from what the cluster
+	// shows and remembers, with st, the progress kept of earlier sessions,
+	// filling in what it cannot show — after uncordoning the nodes the
+	// lesson left cordoned here (a killed run). No check waits.
+	Judge(ctx context.Context, l *lesson.Lesson, st progress.State) Judgement
 	// Reset deletes what the lesson created and uncordons its nodes.
 	Reset(ctx context.Context, l *lesson.Lesson) *engine.Aftermath
 	// Uncordon uncordons every node the steps cordoned (nil: none were).
@@ -67,13 +71,23 @@ type StepRunner interface {
 	Live(l *lesson.Lesson) *Live
 }
 
+// Judgement is what a StepRunner finds when the TUI opens a lesson.
+type Judgement struct {
+	// Progress is how far the lesson got, step by step.
+	Progress evidence.Progress
+	// Uncordoned are nodes an earlier run left cordoned, uncordoned now.
+	Uncordoned []string
+	// Err is why the cluster could not be read; the stored progress is
+	// used alone then.
+	Err error
+}
+
 // ProgressStore keeps progress per lesson for the cluster context and
 // namespace the TUI runs in (runner/progress behind a lock held while
 // the TUI runs).
 type ProgressStore interface {
 	Load(lessonID string) (progress.State, error)
 	Save(lessonID string, st progress.State) error
-	Clear(lessonID string) error
 }
 
 // Options configure Run.

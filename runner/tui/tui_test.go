@@ -20,9 +20,11 @@ import (
 	"github.com/kubetutor/kubetutor/i18n"
 	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/runner/engine"
+	"github.com/kubetutor/kubetutor/runner/evidence"
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/progress"
 	"github.com/kubetutor/kubetutor/runner/render"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
@@ -381,11 +383,13 @@ func TestListOpensLesson(t *testing.T) {
 // fakeRunner passes every step but the one it fails; it reports a check
 // start and one observation for every step, like the engine.
 type fakeRunner struct {
-	fail    int
-	ran     []int
-	caught  []int
-	resets  int
-	verify  func(i int) engine.StepResult
+	fail   int
+	ran    []int
+	caught []int
+	resets int
+	// judge answers Judge; by default the stored progress is what the
+	// cluster shows.
+	judge   func(st progress.State) Judgement
 	preview []string
 }
 
@@ -405,11 +409,15 @@ func (f *fakeRunner) RunStep(_ context.Context, l *lesson.Lesson, i int, catchUp
 	return engine.StepResult{ID: id, Index: i, Status: engine.Passed, Duration: time.Duration(i+1) * 7 * time.Second}
 }
 
-func (f *fakeRunner) Verify(_ context.Context, l *lesson.Lesson, i int) engine.StepResult {
-	if f.verify != nil {
-		return f.verify(i)
+func (f *fakeRunner) Judge(_ context.Context, l *lesson.Lesson, st progress.State) Judgement {
+	if f.judge != nil {
+		return f.judge(st)
 	}
-	return engine.StepResult{ID: l.Spec.Steps[i].ID, Index: i, Status: engine.Passed}
+	ids := make([]string, len(l.Spec.Steps))
+	for i, s := range l.Spec.Steps {
+		ids[i] = s.ID
+	}
+	return Judgement{Progress: evidence.Progress{Reached: st.FirstUnfinished(ids) - 1}}
 }
 
 func (f *fakeRunner) Reset(context.Context, *lesson.Lesson) *engine.Aftermath {

@@ -21,6 +21,7 @@ type runOptions struct {
 	images    []string
 	step      string
 	progress  bool
+	fromStart bool
 }
 
 // newRunCommand runs a lesson's steps on the cluster without the TUI.
@@ -44,6 +45,7 @@ func newRunCommand(env *Env) *cobra.Command {
 	fl.StringArrayVar(&o.images, "image", nil, tr.T("FlagImage", nil))
 	fl.StringVar(&o.step, "step", "", tr.T("FlagStep", nil))
 	fl.BoolVar(&o.progress, "progress", false, tr.T("FlagProgress", nil))
+	fl.BoolVar(&o.fromStart, "from-start", false, tr.T("FlagFromStart", nil))
 	return cmd
 }
 
@@ -116,7 +118,7 @@ func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 		obs = &engine.Text{W: env.Streams.ErrOut, Tr: tr, Progress: true}
 	}
 	eng := engine.New(cluster, l, mfs, engine.Options{
-		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step,
+		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step, FromStart: o.fromStart,
 	}, obs)
 	res := eng.Run(cmd.Context())
 	switch o.output {

@@ -135,14 +135,6 @@ func (p *progressStore) Save(id string, st progress.State) error {
 	return p.store.Save(p.key(id), st)
 }
 
-// Clear implements tui.ProgressStore.
-func (p *progressStore) Clear(id string) error {
-	if err := p.lock(id); err != nil {
-		return err
-	}
-	return p.store.Clear(p.key(id))
-}
-
 // probeCluster returns a tui.Probe that reads kubectl's configuration and
 // asks the API server for its version within the context's deadline.
 func probeCluster(kube *genericclioptions.ConfigFlags) tui.Probe {

@@ -2,8 +2,8 @@
 
 package engine
 
-// The whole MySQL lesson on a real cluster, through the real binary:
-// `kubetutor run mysql --auto --lang ja --output json --progress`, exactly
+// Every lesson on a real cluster, through the real binary:
+// `kubetutor run LESSON --auto --lang ja --output json --progress`, exactly
 // what a learner or an instructor runs. `make e2e` sets KUBECONFIG to the
 // offline lab's .lab/kubeconfig and KUBETUTOR_BIN to bin/kubetutor (without
 // it the test builds the binary). It runs in a fresh namespace, fails —
@@ -12,20 +12,27 @@ package engine
 // report to $E2E_REPORT_DIR (default: the test's temp dir, logged).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
+	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/runner/kube"
+	"github.com/kubetutor/kubetutor/runner/lesson"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 // report is the JSON the run command writes (the documented shape).
@@ -46,7 +53,12 @@ type report struct {
 	} `json:"steps"`
 }
 
-func TestMySQLLessonE2E(t *testing.T) {
+// TestLessonsE2E runs every built-in lesson, each in a namespace of its
+// own and at the same time (a drain evicts only its own namespace's pods),
+// through the real binary. For MySQL it also watches every pod of the
+// lesson and requires that no container ever restarted: a clean deploy,
+// a scale-up and the probe steps restart nothing.
+func TestLessonsE2E(t *testing.T) {
 	kubeconfig := os.Getenv("KUBECONFIG")
 	if kubeconfig == "" {
 		t.Fatal("KUBECONFIG is not set: point it at a cluster (make lab-up writes .lab/kubeconfig)")
@@ -55,7 +67,28 @@ func TestMySQLLessonE2E(t *testing.T) {
 	if lang == "" {
 		lang = "ja"
 	}
-	ns := fmt.Sprintf("kubetutor-e2e-%d", time.Now().Unix())
+	bin := os.Getenv("KUBETUTOR_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "kubetutor")
+		build := exec.Command("go", "build", "-o", bin, "../../cmd/kubetutor")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build kubetutor: %v\n%s", err, out)
+		}
+	}
+	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("load lessons: %v %v", err, probs)
+	}
+	for _, l := range all {
+		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
+			runLessonE2E(t, bin, kubeconfig, lang, l)
+		})
+	}
+}
+
+func runLessonE2E(t *testing.T, bin, kubeconfig, lang string, l *lesson.Lesson) {
+	ns := fmt.Sprintf("kubetutor-e2e-%s-%d", l.ID, time.Now().Unix())
 	flags := genericclioptions.NewConfigFlags(true)
 	flags.KubeConfig, flags.Namespace = &kubeconfig, &ns
 	cluster, err := kube.New(flags)
@@ -70,20 +103,12 @@ func TestMySQLLessonE2E(t *testing.T) {
 		defer cancel()
 		_ = cluster.Client.CoreV1().Namespaces().Delete(c, ns, metav1.DeleteOptions{})
 	})
-
-	bin := os.Getenv("KUBETUTOR_BIN")
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "kubetutor")
-		build := exec.Command("go", "build", "-o", bin, "../../cmd/kubetutor")
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build kubetutor: %v\n%s", err, out)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
+	restarts := watchRestarts(ctx, t, cluster, ns)
 	cmd := exec.CommandContext(ctx, bin, "--kubeconfig", kubeconfig, "-n", ns,
-		"run", "mysql", "--auto", "--lang", lang, "--output", "json", "--progress")
-	cmd.Stderr = os.Stdout // progress, live in CI's log
+		"run", l.ID, "--auto", "--lang", lang, "--output", "json", "--progress")
+	cmd.Stderr = &prefixWriter{prefix: l.ID + ": ", w: os.Stdout} // progress, live in CI's log
 	start := time.Now()
 	out, runErr := cmd.Output()
 	elapsed := time.Since(start)
@@ -100,15 +125,15 @@ func TestMySQLLessonE2E(t *testing.T) {
 		t.Fatalf("run printed no JSON report (exit: %v): %v\n%s", runErr, err, out)
 	}
 	table := durationsTable(res, elapsed)
-	for name, data := range map[string][]byte{"mysql-e2e.json": out, "mysql-durations.md": []byte(table)} {
+	for name, data := range map[string][]byte{l.ID + "-e2e.json": out, l.ID + "-durations.md": []byte(table)} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("durations (also in %s):\n%s", filepath.Join(dir, "mysql-durations.md"), table)
+	t.Logf("durations (also in %s):\n%s", filepath.Join(dir, l.ID+"-durations.md"), table)
 
-	if res.Lesson != "mysql" || res.Lang != lang {
-		t.Errorf("report is for %s/%s, want mysql/%s", res.Lesson, res.Lang, lang)
+	if res.Lesson != l.ID || res.Lang != lang {
+		t.Errorf("report is for %s/%s, want %s/%s", res.Lesson, res.Lang, l.ID, lang)
 	}
 	steps := 0
 	for _, s := range res.Steps {
@@ -125,20 +150,84 @@ func TestMySQLLessonE2E(t *testing.T) {
 			}
 		}
 	}
-	if steps != 15 {
-		t.Errorf("%d lesson steps in the report, want 15", steps)
+	if steps != len(l.Spec.Steps) {
+		t.Errorf("%d lesson steps in the report, want %d", steps, len(l.Spec.Steps))
 	}
 	if runErr != nil || !res.Passed {
 		t.Fatalf("lesson failed (exit: %v)", runErr)
+	}
+	for c, n := range restarts() {
+		t.Errorf("container %s restarted %d time(s) during the lesson", c, n)
 	}
 	nodes, err := cluster.Client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range nodes.Items {
-		if n.Spec.Unschedulable {
-			t.Errorf("node %s left cordoned", n.Name)
+		if n.Annotations[step.CordonedByAnnotation] == ns+"/"+l.ID {
+			t.Errorf("node %s left cordoned by the lesson", n.Name)
 		}
+	}
+}
+
+// watchRestarts watches the namespace's pods until ctx ends; the returned
+// function reports every pod/container that restarted (max count seen).
+func watchRestarts(ctx context.Context, t *testing.T, c *kube.Cluster, ns string) func() map[string]int32 {
+	var mu sync.Mutex
+	seen := map[string]int32{}
+	w, err := c.Client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("watch pods: %v", err)
+	}
+	go func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok {
+				continue
+			}
+			mu.Lock()
+			for _, cs := range p.Status.ContainerStatuses {
+				if k := p.Name + "/" + cs.Name; cs.RestartCount > seen[k] {
+					seen[k] = cs.RestartCount
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	return func() map[string]int32 {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]int32{}
+		for k, n := range seen {
+			if n > 0 {
+				out[k] = n
+			}
+		}
+		return out
+	}
+}
+
+// prefixWriter prefixes every line, so parallel lessons' progress can be
+// told apart in the log.
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	mu     sync.Mutex
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		p.buf = p.buf[i+1:]
 	}
 }
 
