@@ -17,7 +17,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -177,5 +179,53 @@ func TestForbiddenWhileStartingIsTheOutage(t *testing.T) {
 	}
 	if mm.hint.ID != "HintForbidden" {
 		t.Fatal(mm.hint)
+	}
+}
+
+// A watch the API server ends with 410 Gone (its resourceVersion expired,
+// as after a restart of etcd or the API server) is not resumed: the check
+// lists afresh and judges what it finds.
+func TestExpiredWatchRelists(t *testing.T) {
+	env, f := newEnv(t, mysqlPod("mysql-0", false))
+	var mu sync.Mutex
+	lists, watches := 0, 0
+	f.Client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		lists++
+		mu.Unlock()
+		return false, nil, nil
+	})
+	expired := watch.NewFake()
+	f.Client.PrependWatchReactor("pods", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if watches++; watches == 1 {
+			return true, expired, nil
+		}
+		return false, nil, nil
+	})
+	ch := runCheck(context.Background(), env, &PodsReady{Names: []string{"mysql-0"}})
+	// While the first watch hangs, the pod turns Ready unseen; then the
+	// watch expires.
+	for {
+		mu.Lock()
+		n := watches
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := f.Client.Tracker().Update(corev1.SchemeGroupVersion.WithResource("pods"), mysqlPod("mysql-0", true), ns); err != nil {
+		t.Fatal(err)
+	}
+	expired.Error(&metav1.Status{Status: metav1.StatusFailure, Code: 410, Reason: metav1.StatusReasonExpired, Message: "too old resource version"})
+	if err := result(t, ch); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if lists != 2 {
+		t.Fatalf("%d lists, want 2 (the first, then one after the expired watch)", lists)
 	}
 }

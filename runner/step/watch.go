@@ -53,11 +53,11 @@ func watchUntil(ctx context.Context, l lister, selector string, eval func(snapsh
 			down = true
 		}
 		onErr(err)
-		cap := maxBackoff
+		limit := maxBackoff
 		if down {
-			cap = outageRetry
+			limit = outageRetry
 		}
-		return backoff.wait(ctx, nil, cap)
+		return backoff.wait(ctx, nil, limit)
 	}
 	for {
 		objs, rv, err := l.list(ctx, metav1.ListOptions{LabelSelector: selector})
