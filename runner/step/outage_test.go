@@ -229,3 +229,34 @@ func TestExpiredWatchRelists(t *testing.T) {
 		t.Fatalf("%d lists, want 2 (the first, then one after the expired watch)", lists)
 	}
 }
+
+// The API server goes away while the drain waits for an evicted pod to go
+// (kubectl's wait gives up at the first error): the drain waits for it to
+// answer, drains again — nothing left to evict — and passes, having
+// evicted the pod once.
+func TestDrainSurvivesOutage(t *testing.T) {
+	env, f := newEnv(t, node("node-1", false), node("node-2", false), mysqlPod("mysql-2", true, onNode("node-1")))
+	evicted := evictions(f, nil)
+	var mu sync.Mutex
+	refusals := 2
+	f.Client.PrependReactor("get", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(*evicted) > 0 && refusals > 0 { // after the eviction: the wait's GETs
+			refusals--
+			return true, nil, refused()
+		}
+		return false, nil, nil
+	})
+	var progress []string
+	out, err := (&Drain{NodeOp{Pod: "mysql-2"}}).Run(context.Background(), env, func(m Msg) { progress = append(progress, m.ID) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(*evicted) != 1 || out.Msg.Args["Count"] != 1 {
+		t.Fatalf("evicted %v, outcome %v", *evicted, out.Msg)
+	}
+	if !slices.Contains(progress, "StateAPIUnreachable") {
+		t.Fatalf("progress %v: the outage was not reported", progress)
+	}
+}

@@ -212,6 +212,14 @@ func Unreachable(err error) (reason string, ok bool) {
 	case apierrors.IsTooManyRequests(err) && strings.Contains(err.Error(), "shutting down"):
 		return "shutting down", true
 	}
+	// Libraries that wrap errors with %v (kubectl's drain) keep only the
+	// words of the operating system's error.
+	msg := err.Error()
+	for _, w := range []string{"connection refused", "connection reset", "no route to host", "http2: client connection lost"} {
+		if strings.Contains(msg, w) {
+			return w, true
+		}
+	}
 	return "", false
 }
 
