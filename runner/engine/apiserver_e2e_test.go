@@ -27,10 +27,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubetutor/kubetutor/runner/lab"
+	"github.com/kubetutor/kubetutor/runner/step"
 )
 
 // outageDown is how long the API server stays stopped.
@@ -74,6 +76,16 @@ func newE2E(t *testing.T, prefix string) *e2eEnv {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
+		// A failed run may leave its node cordoned: never leave it to the
+		// tests that follow.
+		if nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil {
+			for _, n := range nodes.Items {
+				if n.Annotations[step.CordonedByAnnotation] == e.ns+"/mysql" {
+					patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:null}},"spec":{"unschedulable":null}}`, step.CordonedByAnnotation)
+					_, _ = cs.CoreV1().Nodes().Patch(ctx, n.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+				}
+			}
+		}
 		_ = cs.CoreV1().Namespaces().Delete(ctx, e.ns, metav1.DeleteOptions{})
 	})
 	return e

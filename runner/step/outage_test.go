@@ -260,3 +260,29 @@ func TestDrainSurvivesOutage(t *testing.T) {
 		t.Fatalf("progress %v: the outage was not reported", progress)
 	}
 }
+
+// Uncordoning waits for an API server that is away for a moment instead
+// of leaving the node cordoned.
+func TestUncordonWaitsForTheAPIServer(t *testing.T) {
+	env, f := newEnv(t, node("node-1", true))
+	env.State.Cordoned("node-1")
+	var mu sync.Mutex
+	refusals := 3
+	f.Client.PrependReactor("get", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if refusals > 0 {
+			refusals--
+			return true, nil, refused()
+		}
+		return false, nil, nil
+	})
+	nodes, err := UncordonAll(context.Background(), env)
+	if err != nil || len(nodes) != 1 {
+		t.Fatal(nodes, err)
+	}
+	n, _ := f.Client.CoreV1().Nodes().Get(context.Background(), "node-1", metav1.GetOptions{})
+	if n.Spec.Unschedulable {
+		t.Fatal("still cordoned")
+	}
+}

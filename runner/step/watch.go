@@ -185,6 +185,22 @@ func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}, max time.Du
 	return nil
 }
 
+// retryWhileDown runs fn until it returns something else than an
+// unreachable API server (see Unreachable), retrying at most outageRetry
+// apart, or ctx ends (then fn's last error is returned).
+func retryWhileDown(ctx context.Context, fn func() error) error {
+	b := newBackoff()
+	for {
+		err := fn()
+		if _, down := Unreachable(err); !down || ctx.Err() != nil {
+			return err
+		}
+		if b.wait(ctx, nil, outageRetry) != nil {
+			return err
+		}
+	}
+}
+
 // Unreachable reports whether err means the API server could not be
 // reached or is not serving — refused or dropped connections, no answer,
 // a server shutting down or starting up — rather than an answer about the
