@@ -103,7 +103,8 @@ type run struct {
 	cmd   *exec.Cmd
 	mu    sync.Mutex
 	lines []line
-	done  chan error
+	done  chan struct{} // closed when the process ended
+	err   error
 }
 
 // start runs kubetutor with args (the global flags come first) and tees
@@ -111,7 +112,7 @@ type run struct {
 func (e *e2eEnv) start(ctx context.Context, args ...string) *run {
 	e.t.Helper()
 	full := append([]string{"--kubeconfig", e.kubeconfig, "-n", e.ns}, args...)
-	r := &run{cmd: exec.CommandContext(ctx, e.bin, full...), done: make(chan error, 1)}
+	r := &run{cmd: exec.CommandContext(ctx, e.bin, full...), done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	r.cmd.Stdout, r.cmd.Stderr = pw, pw
 	if err := r.cmd.Start(); err != nil {
@@ -129,13 +130,14 @@ func (e *e2eEnv) start(ctx context.Context, args ...string) *run {
 	go func() {
 		err := r.cmd.Wait()
 		pw.Close()
-		r.done <- err
+		r.err = err
+		close(r.done)
 	}()
 	return r
 }
 
 // wait returns the process's exit error.
-func (r *run) wait() error { return <-r.done }
+func (r *run) wait() error { <-r.done; return r.err }
 
 // first returns the first line containing s, and whether there is one.
 func (r *run) first(s string) (line, bool) {
@@ -271,8 +273,9 @@ func (e *e2eEnv) outage(ctx context.Context) {
 	}
 }
 
-// waitPod polls until cond holds for the pod (the test's own view).
-func (e *e2eEnv) waitPod(ctx context.Context, name string, cond func(*corev1.Pod) bool) *corev1.Pod {
+// waitPod polls until cond holds for the pod (the test's own view); the
+// run r ending first is a failure (the step never got to wait).
+func (e *e2eEnv) waitPod(ctx context.Context, r *run, name string, cond func(*corev1.Pod) bool) *corev1.Pod {
 	e.t.Helper()
 	for {
 		if p, err := e.cs.CoreV1().Pods(e.ns).Get(ctx, name, metav1.GetOptions{}); err == nil && cond(p) {
@@ -281,9 +284,45 @@ func (e *e2eEnv) waitPod(ctx context.Context, name string, cond func(*corev1.Pod
 		select {
 		case <-ctx.Done():
 			e.t.Fatalf("pod %s never reached the state the test waits for", name)
+		case <-r.done:
+			e.t.Fatalf("the run ended (%v) before pod %s reached the state the test waits for", r.err, name)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// waitNodes waits until every node is Ready and schedulable: after an
+// outage the node controller marks them NotReady until their kubelets
+// report again, and a drain started meanwhile is (rightly) unavailable.
+func (e *e2eEnv) waitNodes(ctx context.Context) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	for {
+		l, err := e.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		ok := err == nil && len(l.Items) > 0
+		for i := 0; ok && i < len(l.Items); i++ {
+			n := &l.Items[i]
+			ok = !n.Spec.Unschedulable && len(n.Spec.Taints) == 0 && nodeReady(n)
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			e.t.Fatalf("nodes not all Ready and schedulable 3 min after the outage: %v", err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // restartCase is one outage while a check waits.
@@ -319,19 +358,20 @@ func TestAPIServerRestartE2E(t *testing.T) {
 	// not Ready, so the check is waiting and the verdict can only come
 	// after the API server is back.
 	results = append(results, e.restartDuring(ctx, kubectl, restartCase{name: "apply-statefulset (podsReady)", verdict: "✓ mysql-0, mysql-1, mysql-2 Ready"},
-		"apply-statefulset", []string{"mysql-0", "mysql-1", "mysql-2"}, func() {
-			e.waitPod(ctx, "mysql-2", func(p *corev1.Pod) bool { return !isReady(p) })
+		"apply-statefulset", []string{"mysql-0", "mysql-1", "mysql-2"}, func(r *run) {
+			e.waitPod(ctx, r, "mysql-2", func(p *corev1.Pod) bool { return !isReady(p) })
 		}))
 	// 2. The drain: the outage starts once the drained mysql-2 is back as a
 	// new pod that is not Ready yet (nodeChanged may still wait for it to
 	// be scheduled; podsReady waits for it to be Ready).
+	e.waitNodes(ctx)
 	old, err := e.cs.CoreV1().Pods(e.ns).Get(ctx, "mysql-2", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	results = append(results, e.restartDuring(ctx, kubectl, restartCase{name: "drain-node (nodeChanged, podsReady)", verdict: "✓ mysql-2 Ready"},
-		"drain-node", []string{"mysql-2"}, func() {
-			e.waitPod(ctx, "mysql-2", func(p *corev1.Pod) bool { return p.UID != old.UID && !isReady(p) })
+		"drain-node", []string{"mysql-2"}, func(r *run) {
+			e.waitPod(ctx, r, "mysql-2", func(p *corev1.Pod) bool { return p.UID != old.UID && !isReady(p) })
 		}))
 	e.mustRun(ctx, "cleanup")
 
@@ -353,11 +393,11 @@ func TestAPIServerRestartE2E(t *testing.T) {
 // restartDuring runs step stepID in the background, waits for ready() (the
 // cluster state in which the check must wait), then starts kubectl wait
 // for pods and restarts the API server, and measures.
-func (e *e2eEnv) restartDuring(ctx context.Context, kubectl string, rc restartCase, stepID string, pods []string, ready func()) measured {
+func (e *e2eEnv) restartDuring(ctx context.Context, kubectl string, rc restartCase, stepID string, pods []string, ready func(*run)) measured {
 	t := e.t
 	t.Helper()
 	r := e.start(ctx, "run", "mysql", "--auto", "--lang", "en", "--progress", "--step", stepID)
-	ready()
+	ready(r)
 	if l, ok := r.first(rc.verdict); ok {
 		t.Fatalf("%s: the check passed before the outage began (%s): the test would prove nothing", rc.name, l.text)
 	}
