@@ -53,6 +53,7 @@ func (a *Drain) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 	evicted := &uidSet{}
 	mm := newMismatch(env, report)
 	b := newBackoff()
+	var down outage
 	for {
 		pods, err := podsToEvict(ctx, env, node)
 		if err == nil {
@@ -64,7 +65,7 @@ func (a *Drain) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 		if ctx.Err() != nil {
 			return Outcome{Output: out.String()}, &Failure{Msg: M("StepCanceled"), Err: ctx.Err()}
 		}
-		if _, down := Unreachable(err); !down {
+		if !down.ongoing(err) {
 			return Outcome{Output: out.String()}, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), M("HintDrain", "Node", node))
 		}
 		// The API server went away while pods were evicted or awaited

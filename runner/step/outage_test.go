@@ -248,6 +248,17 @@ func TestDrainSurvivesOutage(t *testing.T) {
 		}
 		return false, nil, nil
 	})
+	// Back, but its RBAC cache is cold: the first list is Forbidden.
+	forbid := 1
+	f.Client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if refusals == 1 && forbid > 0 {
+			forbid--
+			return true, nil, apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("RBAC: not yet"))
+		}
+		return false, nil, nil
+	})
 	var progress []string
 	out, err := (&Drain{NodeOp{Pod: "mysql-2"}}).Run(context.Background(), env, func(m Msg) { progress = append(progress, m.ID) })
 	if err != nil {
@@ -284,5 +295,29 @@ func TestUncordonWaitsForTheAPIServer(t *testing.T) {
 	n, _ := f.Client.CoreV1().Nodes().Get(context.Background(), "node-1", metav1.GetOptions{})
 	if n.Spec.Unschedulable {
 		t.Fatal("still cordoned")
+	}
+}
+
+func TestOutageOngoing(t *testing.T) {
+	forbidden := apierrors.NewForbidden(corev1.Resource("pods"), "", errors.New("RBAC"))
+	var o outage
+	if o.ongoing(forbidden) {
+		t.Fatal("a Forbidden with no outage before is a real refusal")
+	}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{refused(), true},
+		{forbidden, true}, // the API server is back, its RBAC cache cold
+		{apierrors.NewNotFound(corev1.Resource("pods"), "x"), false},
+	} {
+		if got := o.ongoing(tc.err); got != tc.want {
+			t.Fatalf("ongoing(%v) = %v", tc.err, got)
+		}
+	}
+	o.last = time.Now().Add(-startingGrace - time.Second)
+	if o.ongoing(forbidden) {
+		t.Fatal("a Forbidden long after the outage is a real refusal")
 	}
 }

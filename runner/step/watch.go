@@ -186,19 +186,40 @@ func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}, max time.Du
 }
 
 // retryWhileDown runs fn until it returns something else than an
-// unreachable API server (see Unreachable), retrying at most outageRetry
-// apart, or ctx ends (then fn's last error is returned).
+// unreachable API server (see outage), retrying at most outageRetry apart,
+// or ctx ends (then fn's last error is returned).
 func retryWhileDown(ctx context.Context, fn func() error) error {
 	b := newBackoff()
+	var o outage
 	for {
 		err := fn()
-		if _, down := Unreachable(err); !down || ctx.Err() != nil {
+		if !o.ongoing(err) || ctx.Err() != nil {
 			return err
 		}
 		if b.wait(ctx, nil, outageRetry) != nil {
 			return err
 		}
 	}
+}
+
+// startingGrace is how long after the API server was last unreachable its
+// answers of a server still starting (see statusCode) count as the same
+// outage.
+const startingGrace = 30 * time.Second
+
+// outage follows an API server through an outage for code that retries:
+// unreachable errors, then, for startingGrace after them, the 403, 401,
+// 429 and 500 answers of a server whose caches are still cold (seen on the
+// lab after every restart: Forbidden for a second or two).
+type outage struct{ last time.Time }
+
+// ongoing reports whether err is (still) the API server being away.
+func (o *outage) ongoing(err error) bool {
+	if _, ok := Unreachable(err); ok {
+		o.last = time.Now()
+		return true
+	}
+	return !o.last.IsZero() && statusCode(err) != 0 && time.Since(o.last) < startingGrace
 }
 
 // Unreachable reports whether err means the API server could not be
