@@ -373,14 +373,16 @@ func TestAPIServerRestartE2E(t *testing.T) {
 		"drain-node", []string{"mysql-2"}, func(r *run) {
 			e.waitPod(ctx, r, "mysql-2", func(p *corev1.Pod) bool { return p.UID != old.UID && !isReady(p) })
 		}))
-	e.mustRun(ctx, "cleanup")
-
 	table := restartTable(results)
 	t.Logf("API server restarts (down %s):\n%s", outageDown, table)
 	if dir := os.Getenv("E2E_REPORT_DIR"); dir != "" {
 		_ = os.MkdirAll(dir, 0o755)
 		_ = os.WriteFile(filepath.Join(dir, "apiserver-restart.md"), []byte(table), 0o644)
 	}
+	// Leave a healthy cluster to the tests that follow: the nodes turn
+	// Ready again once their kubelets report after the outage.
+	e.waitNodes(ctx)
+	e.mustRun(ctx, "cleanup")
 	for _, m := range results {
 		// The check's own delay: from the moment its pods could be read
 		// Ready again to the verdict (watch, re-list, retry).
