@@ -8,11 +8,13 @@ KUBECONFIG_LAB := $(CURDIR)/.lab/kubeconfig
 GO_TEST_FLAGS ?= -count=1
 # The e2e namespace; several runs can share a cluster.
 E2E_NS     ?= kubetutor-e2e
+# Which e2e tests `make e2e` runs (a go test -run pattern).
+E2E_RUN    ?= E2E
 
-.PHONY: help deps run build test unit lint vet golden fuzz bench bench-e2e e2e lab-up lab-down lab-status lab-images clean
+.PHONY: help deps run build test unit lint vet golden fuzz bench bench-e2e e2e e2e-node-local e2e-restart lab-up lab-down lab-status lab-images clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}'
 
 run: build ## open the tutor on the default lesson (language from LANG; reading mode without a cluster)
 	./$(BIN)
@@ -66,7 +68,13 @@ e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
 	kubectl="$$(./$(BIN) lab kubectl)"; \
 	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
-		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run 'E2E' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
+		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run '$(E2E_RUN)' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
+
+e2e-node-local: ## the whole MySQL lesson with node-local volumes (lab switched to --storage node-local and back)
+	$(MAKE) e2e E2E_RUN=TestMySQLNodeLocalE2E
+
+e2e-restart: ## the API server restarted while checks wait (StatefulSet step, drain), against kubectl wait
+	$(MAKE) e2e E2E_RUN=TestAPIServerRestartE2E
 
 # bench-e2e runs, on the lab (started and stopped as for e2e), the whole
 # lesson (BENCH_LESSON, default mysql) with `run --auto` and as a plain

@@ -50,7 +50,7 @@ type Armed struct {
 // Arm prepares step i (see Armed); it calls the Prepare hooks of the
 // step's action and checks now, before anyone acts.
 func (e *Engine) Arm(ctx context.Context, i int) *Armed {
-	s := e.lesson.Spec.Steps[i]
+	s := e.Step(i)
 	a := &Armed{e: e, i: i, s: s}
 	fail := func(sr StepResult) *Armed {
 		sr.ID, sr.Index = s.ID, i

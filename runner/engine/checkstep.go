@@ -16,7 +16,7 @@ import (
 // node changed, restarts unchanged) cannot be judged afterwards and count
 // as passed. Events are emitted as in RunStep.
 func (e *Engine) CheckStep(ctx context.Context, i int, maxWait time.Duration) StepResult {
-	s := e.lesson.Spec.Steps[i]
+	s := e.Step(i)
 	start := e.now()
 	sr := StepResult{ID: s.ID, Index: i, Status: Passed, Action: ActionResult{Status: Skipped}}
 	e.emit(Event{Kind: StepStarted, Step: s.ID, StepIndex: i})
@@ -61,7 +61,7 @@ const CatchUpWait = 5 * time.Second
 // whose checks compare with the state before its action (ComparesWithBefore)
 // always runs its action. The TUI's skip and `workshop push` use it.
 func (e *Engine) CatchUp(ctx context.Context, i int) StepResult {
-	if !ComparesWithBefore(e.lesson.Spec.Steps[i]) {
+	if !ComparesWithBefore(e.Step(i)) {
 		if res := e.CheckStep(ctx, i, CatchUpWait); res.Status == Passed || ctx.Err() != nil {
 			return res
 		}

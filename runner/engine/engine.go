@@ -87,6 +87,15 @@ func (e *Engine) Env() *step.Env { return e.env }
 // Facts are what preflight learned (zero before Preflight runs).
 func (e *Engine) Facts() Facts { return e.facts }
 
+// Step returns step i as it runs on this cluster: with the checks and
+// evidence of its variant that matches what preflight found (see
+// lesson.Step.For). Before preflight, the step's own.
+func (e *Engine) Step(i int) lesson.Step { return e.lesson.Spec.Steps[i].For(e.facts.Traits()) }
+
+// Steps returns every step as it runs on this cluster (see Step): what a
+// view should list and what evidence.Judge should judge.
+func (e *Engine) Steps() []lesson.Step { return e.lesson.Spec.For(e.facts.Traits()).Steps }
+
 func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now()
@@ -130,7 +139,8 @@ func (e *Engine) Run(ctx context.Context) *Result {
 	if preflightOK {
 		judge(ctx)
 	}
-	for i, s := range e.lesson.Spec.Steps {
+	for i := range e.lesson.Spec.Steps {
+		s := e.Step(i)
 		if e.opts.Only != "" && s.ID != e.opts.Only {
 			continue
 		}

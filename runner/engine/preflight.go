@@ -40,7 +40,12 @@ type Facts struct {
 	Denied []step.Verb
 	// Workshop is the workshop the namespace belongs to (nil: none).
 	Workshop *Workshop
+	// Storage is how the cluster's volumes relate to nodes.
+	Storage Storage
 }
+
+// Traits are the facts a step variant's when can name.
+func (f Facts) Traits() lesson.Traits { return lesson.Traits{Storage: f.Storage.Kind} }
 
 // Preflight checks, before the first step, what the lesson needs: the
 // cluster answers (and its version), the namespace exists (created when
@@ -234,23 +239,35 @@ func (e *Engine) needsStorageClass() bool {
 	return false
 }
 
+// preflightStorageClass finds the default StorageClass and whether its
+// volumes are pinned to nodes (Facts.Storage, which picks the steps'
+// variants): a warning with the consequence when the lesson moves pods.
 func (e *Engine) preflightStorageClass(ctx context.Context) (Status, step.Msg, step.Msg) {
-	l, err := e.env.Cluster.Client.StorageV1().StorageClasses().List(ctx, metav1.ListOptions{})
+	s, err := DetectStorage(ctx, e.env.Cluster.Client, e.env.Namespace())
 	if err != nil {
 		e.facts.DefaultStorageClass = "?"
 		return Warning, step.M("PreflightStorageClassUnknown", "Error", err.Error()), step.M("HintStorageClassUnreadable")
 	}
-	for _, sc := range l.Items {
-		if sc.Annotations[defaultClassAnnotation] == "true" || sc.Annotations["storageclass.beta.kubernetes.io/is-default-class"] == "true" {
-			e.facts.DefaultStorageClass = sc.Name
-			return Passed, step.M("PreflightStorageClassFound", "Name", sc.Name, "Provisioner", sc.Provisioner), step.Msg{}
+	e.facts.Storage = s
+	e.facts.DefaultStorageClass = s.Class
+	if s.Class == "" && s.Kind == "" {
+		st := Warning
+		if e.lesson.Spec.Requires.StorageClass {
+			st = Failed
 		}
+		return st, step.M("PreflightNoStorageClass", "Count", s.Classes), step.M("HintStorageClass")
 	}
-	st := Warning
-	if e.lesson.Spec.Requires.StorageClass {
-		st = Failed
+	switch s.Kind {
+	case lesson.StorageNodeLocal:
+		msg := step.M("PreflightStorageNodeLocal", "Name", s.Class, "Provisioner", s.Provisioner, "Binding", s.Binding, "Pinned", pinnedSample(s.Pinned))
+		if movesPods(e.lesson) {
+			return Warning, msg, step.M("HintStorageNodeLocal")
+		}
+		return Passed, msg, step.Msg{}
+	case "":
+		return Passed, step.M("PreflightStorageMaybeLocal", "Name", s.Class, "Provisioner", s.Provisioner, "Binding", s.Binding), step.Msg{}
 	}
-	return st, step.M("PreflightNoStorageClass", "Count", len(l.Items)), step.M("HintStorageClass")
+	return Passed, step.M("PreflightStorageClassFound", "Name", s.Class, "Provisioner", s.Provisioner), step.Msg{}
 }
 
 // verbs collects every permission the lesson needs (with Options.Watch,

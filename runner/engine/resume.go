@@ -26,11 +26,19 @@ func (e *Engine) RepairCordons(ctx context.Context) ([]string, error) {
 // session recorded — filling in what the cluster cannot show (steps judged
 // by SQL or a command in a pod). epoch is when the current attempt began
 // (a reset); older history does not count. One LIST per kind; no check
-// waits.
+// waits. Steps are judged by their variants for this cluster's storage.
 func (e *Engine) Judge(ctx context.Context, rec evidence.Record, epoch time.Time) (evidence.Progress, error) {
 	h, err := evidence.Read(ctx, e.env, epoch)
 	if err != nil {
 		return evidence.Progress{Reached: -1}, err
 	}
-	return evidence.Judge(e.lesson.Spec.Steps, h, rec), nil
+	if !e.facts.Reachable && e.facts.Storage.Kind == "" {
+		// Before preflight: the steps' variants still depend on the
+		// storage (a drain where volumes are node-local is proven by the
+		// pod staying Pending, not by a move).
+		if s, err := DetectStorage(ctx, e.env.Cluster.Client, e.env.Namespace()); err == nil {
+			e.facts.Storage = s
+		}
+	}
+	return evidence.Judge(e.Steps(), h, rec), nil
 }

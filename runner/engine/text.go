@@ -15,8 +15,9 @@ import (
 type Text struct {
 	W  io.Writer
 	Tr step.Translator
-	// Progress prints every new mismatch and recognised signature while
-	// waiting (indented with "…").
+	// Progress prints every new mismatch while waiting (indented with
+	// "…"). Without it, only recognised failure signatures and an API
+	// server that stopped answering are printed.
 	Progress bool
 	// Titles maps step IDs to their headings in the user's language.
 	Titles map[string]string
@@ -101,7 +102,9 @@ func (t *Text) Observe(e Event) {
 			fmt.Fprintln(w, indent(out, "     │ "))
 		}
 	case Progress:
-		if t.Progress || strings.HasPrefix(e.Msg.ID, "Diag") {
+		// Diagnoses and an unreachable API server are news worth a line
+		// even without --progress: the wait would otherwise look hung.
+		if t.Progress || strings.HasPrefix(e.Msg.ID, "Diag") || e.Msg.ID == "StateAPIUnreachable" {
 			fmt.Fprintf(w, "   … %s\n", indent(e.Msg.Text(tr), "     ")[5:])
 		}
 	case CheckDone:

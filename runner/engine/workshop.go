@@ -147,7 +147,7 @@ const (
 // Mode says how step i runs on this cluster with these rights, and why
 // when it is not ModeRun. It is known after Preflight.
 func (e *Engine) Mode(i int) (Mode, step.Msg) {
-	s := e.lesson.Spec.Steps[i]
+	s := e.Step(i)
 	if why := e.unavailable(s); !why.IsZero() {
 		return ModeUnavailable, why
 	}

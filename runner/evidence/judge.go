@@ -71,7 +71,10 @@ func (p Progress) Next() int { return p.Reached + 1 }
 // history's epoch (a reset) are ignored.
 type Record map[string]time.Time
 
-// Judge judges every step of steps from h and rec. It is pure.
+// Judge judges every step of steps from h and rec. It is pure. Pass the
+// steps as they run on the learner's cluster (lesson.Spec.For with the
+// traits engine.DetectStorage finds): a step with variants is judged by its
+// own checks otherwise.
 func Judge(steps []lesson.Step, h *step.History, rec Record) Progress {
 	p := Progress{Steps: make([]Step, len(steps)), Reached: -1}
 	if len(steps) > 0 && h.Empty() {

@@ -22,7 +22,7 @@ func ObjectKinds(steps []lesson.Step) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range steps {
-		for _, c := range append(append([]lesson.Check(nil), s.Checks...), s.Evidence...) {
+		for _, c := range s.AllChecks() {
 			chk, err := step.NewCheck(c)
 			if err != nil {
 				continue

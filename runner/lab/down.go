@@ -68,7 +68,7 @@ func Down(ctx context.Context, o Options, keep bool) error {
 	step("control plane stopped", func() error {
 		// Together, with a short grace: kube-apiserver sometimes ignores
 		// SIGTERM, and nothing here needs a graceful end but etcd.
-		names := []string{"coredns", "kube-scheduler", "kube-controller-manager", "kube-apiserver"}
+		names := []string{provisionerName, "coredns", "kube-scheduler", "kube-controller-manager", "kube-apiserver"}
 		es := []error{forEachNode(len(names), func(i int) error { return p.stop(ctx, names[i-1], 5*time.Second) })}
 		es = append(es, p.stop(ctx, "etcd", 15*time.Second))
 		// Anything else with a PID file (a changed worker count, say).

@@ -65,6 +65,13 @@ type Options struct {
 	// state dir (another clone), keeping that one's state, instead of
 	// failing. Only one lab can run on a machine at a time.
 	Replace bool
+	// Storage is the storage mode Up applies: StorageShared or
+	// StorageNodeLocal. Empty: the mode the lab had, else StorageShared.
+	Storage string
+	// Provisioner is the command that runs RunProvisioner (the CLI:
+	// kubetutor lab provisioner); Up appends --state-dir. Node-local
+	// storage needs it.
+	Provisioner []string
 }
 
 // modulePath is the main module, used to recognise the repository root.
@@ -80,6 +87,9 @@ func (o Options) complete() (Options, error) {
 	}
 	if o.Workers > 9 {
 		return o, fmt.Errorf("lab supports at most 9 workers, asked for %d", o.Workers)
+	}
+	if _, err := storageMode(o.Storage, ""); err != nil {
+		return o, err
 	}
 	if o.RepoDir == "" {
 		dir, err := FindRepoDir()

@@ -49,6 +49,7 @@ func (l layout) logs() string            { return filepath.Join(l.dir, "logs") }
 func (l layout) pids() string            { return filepath.Join(l.dir, "pids") }
 func (l layout) etcdData() string        { return filepath.Join(l.dir, "etcd") }
 func (l layout) pv() string              { return filepath.Join(l.dir, "pv") }
+func (l layout) localPV() string         { return filepath.Join(l.dir, "local-pv") }
 func (l layout) config(name string) string {
 	return filepath.Join(l.dir, "config", name)
 }

@@ -25,6 +25,8 @@ type State struct {
 	APIError string
 	// Kubectl is the lab's kubectl when it was built (see Kubectl), else "".
 	Kubectl string
+	// Storage is the storage mode (StorageShared or StorageNodeLocal).
+	Storage string
 }
 
 // Process is one component process of the lab.
@@ -87,6 +89,9 @@ func (s State) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, " %s node %-23s %s %s\n", mark(n.Ready), n.Name, ready, n.PodCIDR)
 	}
+	if s.Storage != "" {
+		fmt.Fprintf(w, "storage: %s\n", describeStorage(s.Storage))
+	}
 	fmt.Fprintf(w, "kubeconfig: %s\n", s.Kubeconfig)
 	if s.Kubectl != "" {
 		fmt.Fprintf(w, "kubectl:    %s\n", s.Kubectl)
@@ -111,6 +116,9 @@ func Status(ctx context.Context, o Options) (State, error) {
 	}
 	if len(s.Processes) == 0 {
 		return s, nil
+	}
+	if rec, ok := readRecord(l); ok {
+		s.Storage, _ = storageMode("", rec.Storage)
 	}
 	cs, err := newClient(l)
 	if err != nil {
@@ -203,9 +211,10 @@ func labChains(rules string) []string {
 }
 
 // labProcesses finds the lab's components and shims whether or not a PID
-// file still names them: processes whose executable lies in the cache, and
+// file still names them: processes whose executable lies in the cache,
 // containerd processes (daemons, shims) whose command line mentions the
-// state dir. A `tail -f .lab/logs/…` is not one of them.
+// state dir, and the node-local provisioner (kubetutor lab provisioner
+// --state-dir=<state dir>). A `tail -f .lab/logs/…` is not one of them.
 func labProcesses(stateDir, cacheDir string) []int {
 	ents, _ := os.ReadDir("/proc")
 	self := os.Getpid()
@@ -222,6 +231,9 @@ func labProcesses(stateDir, cacheDir string) []int {
 		exe, _ := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
 		ours := strings.HasPrefix(exe, cacheDir+"/")
 		if strings.HasPrefix(filepath.Base(exe), "containerd") && strings.Contains(string(b), stateDir+"/") {
+			ours = true
+		}
+		if isProvisionerOf(b, stateDir) {
 			ours = true
 		}
 		if ours {
@@ -247,4 +259,20 @@ func builtKubectl(ctx context.Context, o Options) string {
 		return ""
 	}
 	return filepath.Join(dir, "kubectl")
+}
+
+// isProvisionerOf reports whether a NUL-separated command line is the
+// node-local provisioner of the lab in stateDir.
+func isProvisionerOf(cmdline []byte, stateDir string) bool {
+	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+	sub, dir := false, false
+	for i, a := range args {
+		if a == "provisioner" && i > 0 && args[i-1] == "lab" {
+			sub = true
+		}
+		if a == "--state-dir="+stateDir {
+			dir = true
+		}
+	}
+	return sub && dir
 }

@@ -20,6 +20,8 @@ type record struct {
 	// VarLibKubelet is true when Up created /var/lib/kubelet (the kubelet
 	// always uses /var/lib/kubelet/device-plugins), so Down removes it.
 	VarLibKubelet bool `json:"varLibKubelet"`
+	// Storage is the storage mode the last Up applied.
+	Storage string `json:"storage,omitempty"`
 }
 
 func readRecord(l layout) (record, bool) {
@@ -108,7 +110,8 @@ func prepare(ctx context.Context, o Options, r reporter) (binaries, imageSet, er
 }
 
 // Up builds what is missing and starts every part of the lab that is not
-// running. It is idempotent: run again, it only checks and reports.
+// running. It is idempotent: run again, it only checks and reports — and,
+// given another Options.Storage, switches the running lab's storage mode.
 func Up(ctx context.Context, o Options) error {
 	o, err := o.complete()
 	if err != nil {
@@ -138,6 +141,10 @@ func Up(ctx context.Context, o Options) error {
 	if !ok {
 		_, statErr := os.Stat("/var/lib/kubelet")
 		rec.VarLibKubelet = os.IsNotExist(statErr)
+	}
+	mode, err := storageMode(o.Storage, rec.Storage)
+	if err != nil {
+		return err
 	}
 	rec.Workers, rec.BinDir = o.Workers, b.dir
 	if err := writeRecord(l, rec); err != nil {
@@ -171,6 +178,13 @@ func Up(ctx context.Context, o Options) error {
 	}{
 		{"RBAC, StorageClass standard, kube-dns Service", func() error { return bootstrapObjects(ctx, cs) }},
 		{"kube-controller-manager and kube-scheduler", func() error { return startControllers(ctx, p, b) }},
+		{"storage " + describeStorage(mode), func() error {
+			if err := configureStorage(ctx, cs, p, o, mode); err != nil {
+				return err
+			}
+			rec.Storage = mode
+			return writeRecord(l, rec)
+		}},
 		{"CoreDNS", func() error { return startCoreDNS(ctx, p, b) }},
 		{fmt.Sprintf("containerd on %d nodes (images imported)", o.Workers), func() error {
 			return forEachNode(o.Workers, func(i int) error { return startContainerd(ctx, p, i, s) })

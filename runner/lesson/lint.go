@@ -62,7 +62,8 @@ func Lint(l *Lesson, manifests fs.FS, manifestsRoot string) []Problem {
 				}
 			}
 		}
-		for _, c := range append(append([]Check(nil), s.Checks...), s.Evidence...) {
+		probs = append(probs, lintVariants(file, s)...)
+		for _, c := range s.AllChecks() {
 			switch {
 			case c.Kind == "":
 				add(file, c.Line, "LintNoCheckKind", map[string]any{"Known": strings.Join(l.kindNames(true), ", ")})
@@ -77,6 +78,35 @@ func Lint(l *Lesson, manifests fs.FS, manifestsRoot string) []Problem {
 	probs = append(probs, lintManifests(applied, spec.Images, manifests, manifestsRoot)...)
 	probs = append(probs, lintDocs(l)...)
 	SortProblems(probs)
+	return probs
+}
+
+// lintVariants checks a step's variants: each names a known condition,
+// none repeats an earlier one's, and each has checks.
+func lintVariants(file string, s Step) []Problem {
+	var probs []Problem
+	seen := map[When]int{}
+	for _, v := range s.Variants {
+		add := func(id string, args map[string]any) {
+			probs = append(probs, Problem{File: file, Line: v.Line, ID: id, Args: args})
+		}
+		switch v.When.Storage {
+		case "", StorageNodeLocal, StorageShared:
+		default:
+			add("LintBadStorage", map[string]any{"Value": v.When.Storage, "Known": StorageNodeLocal + ", " + StorageShared})
+		}
+		switch {
+		case v.When.IsZero():
+			add("LintRequired", map[string]any{"Field": "variants.when"})
+		case seen[v.When] > 0:
+			add("LintDuplicateVariant", map[string]any{"Step": s.ID, "First": seen[v.When]})
+		default:
+			seen[v.When] = v.Line
+		}
+		if len(v.Checks) == 0 {
+			add("LintRequired", map[string]any{"Field": "variants.checks"})
+		}
+	}
 	return probs
 }
 

@@ -190,6 +190,15 @@ func ParseSpec(file string, raw []byte, kinds Kinds) (Spec, []Problem) {
 		for j := range s.Evidence {
 			decodeCheck(&s.Evidence[j], kinds, add)
 		}
+		for k := range s.Variants {
+			v := &s.Variants[k]
+			for j := range v.Checks {
+				decodeCheck(&v.Checks[j], kinds, add)
+			}
+			for j := range v.Evidence {
+				decodeCheck(&v.Evidence[j], kinds, add)
+			}
+		}
 	}
 	setLines(doc, &spec)
 	return spec, probs
@@ -376,8 +385,16 @@ func setLines(doc *yaml.Node, spec *Spec) {
 		return
 	}
 	for i, sn := range steps.Content {
-		if i < len(spec.Steps) {
-			spec.Steps[i].Line = sn.Line
+		if i >= len(spec.Steps) {
+			break
+		}
+		spec.Steps[i].Line = sn.Line
+		if vs := mapValue(sn, "variants"); vs != nil && vs.Kind == yaml.SequenceNode {
+			for j, vn := range vs.Content {
+				if j < len(spec.Steps[i].Variants) {
+					spec.Steps[i].Variants[j].Line = vn.Line
+				}
+			}
 		}
 	}
 }

@@ -78,9 +78,102 @@ type Step struct {
 	// workshop view) where the step's own checks cannot — e.g. an event
 	// that only this step causes.
 	Evidence []Check `yaml:"evidence"`
+	// Variants replace Checks and Evidence on clusters where the step
+	// behaves differently, e.g. a drain where volumes are pinned to their
+	// node. The first variant whose When matches what preflight found is
+	// used; when none matches (or preflight could not tell), Checks and
+	// Evidence are.
+	Variants []Variant `yaml:"variants"`
 
 	// Line is the line of the step in lesson.yaml (set by the loader).
 	Line int `yaml:"-"`
+}
+
+// Variant is a step's checks and evidence on the clusters When names.
+type Variant struct {
+	// When names the clusters this variant is for.
+	When When `yaml:"when"`
+	// Checks replace the step's checks there (at least one).
+	Checks []Check `yaml:"checks"`
+	// Evidence replaces the step's evidence there.
+	Evidence []Check `yaml:"evidence"`
+
+	// Line is the line of the variant in lesson.yaml (set by the loader).
+	Line int `yaml:"-"`
+}
+
+// Storage kinds a When can name.
+const (
+	// StorageNodeLocal: each volume lives on one node and pins its claim's
+	// pods to that node (kind's and minikube's local-path provisioners,
+	// local PersistentVolumes, the offline lab's --storage node-local). A
+	// pod whose node is drained stays Pending until the node is
+	// uncordoned.
+	StorageNodeLocal = "node-local"
+	// StorageShared: a volume can be attached wherever its pod is
+	// scheduled (network storage, the offline lab's default host paths),
+	// so the pod and its data move to another node together.
+	StorageShared = "shared"
+)
+
+// When is a condition on the cluster a lesson runs on, as preflight finds
+// it. Every field set must match.
+type When struct {
+	// Storage is node-local or shared: how the default StorageClass's
+	// volumes relate to nodes.
+	Storage string `yaml:"storage"`
+}
+
+// IsZero reports whether w names no condition.
+func (w When) IsZero() bool { return w == When{} }
+
+// Matches reports whether every condition of w holds on a cluster with
+// traits t (an unknown trait matches nothing).
+func (w When) Matches(t Traits) bool {
+	return !w.IsZero() && (w.Storage == "" || w.Storage == t.Storage)
+}
+
+// Traits are what preflight found about a cluster that a variant's When
+// can name. Empty fields are unknown.
+type Traits struct {
+	// Storage is StorageNodeLocal, StorageShared or "" (unknown: no
+	// default StorageClass, or not allowed to read it).
+	Storage string
+}
+
+// For returns s as it runs on a cluster with traits t: the checks and
+// evidence of its first matching variant, or its own.
+func (s Step) For(t Traits) Step {
+	for _, v := range s.Variants {
+		if v.When.Matches(t) {
+			s.Checks, s.Evidence = v.Checks, v.Evidence
+			break
+		}
+	}
+	s.Variants = nil
+	return s
+}
+
+// AllChecks are the step's checks and evidence and those of every variant:
+// everything the step may run on some cluster (for permissions, and for
+// the kinds of objects to read).
+func (s Step) AllChecks() []Check {
+	out := append(append([]Check(nil), s.Checks...), s.Evidence...)
+	for _, v := range s.Variants {
+		out = append(append(out, v.Checks...), v.Evidence...)
+	}
+	return out
+}
+
+// For returns the lesson as it runs on a cluster with traits t: every step
+// with its matching variant's checks (see Step.For).
+func (l Spec) For(t Traits) Spec {
+	steps := make([]Step, len(l.Steps))
+	for i, s := range l.Steps {
+		steps[i] = s.For(t)
+	}
+	l.Steps = steps
+	return l
 }
 
 // Action is a step's action: exactly one kind, written as a key of the

@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
 func short() (context.Context, context.CancelFunc) {
@@ -246,5 +248,46 @@ func TestDiagnoseSignatures(t *testing.T) {
 		if got := matchSignatures("mysql-2", "clone-mysql", log); len(got) == 0 || got[0].ID != want {
 			t.Errorf("%q: got %v, want %s", log, got, want)
 		}
+	}
+}
+
+// Where volumes are node-local, a drained pod stays Pending: the check
+// names the scheduler's reason and words, and a different reason is a
+// mismatch that says what was seen.
+func TestPodConditionReasonAndMessage(t *testing.T) {
+	unschedulable := func(msg string) podOpt {
+		return func(p *corev1.Pod) {
+			p.Spec.NodeName = ""
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: msg}}
+		}
+	}
+	c := &PodCondition{Pod: "mysql-2", Type: "PodScheduled", Status: "False", Reason: "Unschedulable", Message: "PersistentVolume's node affinity"}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want string // "" passes; else the mismatch's ID
+	}{
+		{"pinned volume", mysqlPod("mysql-2", false, unschedulable("0/3 nodes are available: 1 node(s) were unschedulable, 2 node(s) didn't match PersistentVolume's node affinity.")), ""},
+		{"another reason", mysqlPod("mysql-2", false, unschedulable("0/3 nodes are available: 3 Insufficient memory.")), "StatePodConditionDetail"},
+		{"scheduled", mysqlPod("mysql-2", false), "StatePodConditionDetail"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, _ := newEnv(t, tc.pod)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			err := c.Wait(ctx, env, nil)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if fl := asFailure(t, err); fl.Msg.ID != tc.want || !fl.TimedOut {
+				t.Fatal(fl)
+			}
+		})
+	}
+	if probs := lesson.Validate(&PodCondition{Pod: "p", Container: "c", Status: "True", Reason: "x"}, "podCondition", "f", 1); len(probs) != 1 || probs[0].ID != "LintConditionDetail" {
+		t.Fatal(probs)
 	}
 }

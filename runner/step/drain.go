@@ -3,10 +3,12 @@ package step
 import (
 	"bytes"
 	"context"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
@@ -96,18 +98,35 @@ func (a *Drain) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 	if _, err := cordon(ctx, env, node); err != nil {
 		return Outcome{}, err
 	}
-	pods, err := podsToEvict(ctx, env, node)
-	if err != nil {
-		return Outcome{}, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), applyHint(err))
-	}
 	var out bytes.Buffer
-	if err := evictor(ctx, env, &out, report).DeleteOrEvictPods(pods); err != nil {
+	evicted := &uidSet{}
+	mm := newMismatch(env, report)
+	b := newBackoff()
+	var down outage
+	for {
+		pods, err := podsToEvict(ctx, env, node)
+		if err == nil {
+			err = evictor(ctx, env, &out, report, evicted).DeleteOrEvictPods(pods)
+		}
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return Outcome{Output: out.String()}, &Failure{Msg: M("StepCanceled"), Err: ctx.Err()}
 		}
-		return Outcome{Output: out.String()}, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), M("HintDrain", "Node", node))
+		if !down.ongoing(err) {
+			return Outcome{Output: out.String()}, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), M("HintDrain", "Node", node))
+		}
+		// The API server went away while pods were evicted or awaited
+		// (kubectl's wait gives up at the first error). Once it answers,
+		// drain again: the node stays cordoned, and pods already on their
+		// way out are skipped, so nothing is evicted twice.
+		mm.apiError(err)
+		if werr := b.wait(ctx, nil, outageRetry); werr != nil {
+			return Outcome{Output: out.String()}, &Failure{Msg: M("StepCanceled"), Err: werr}
+		}
 	}
-	return Outcome{Msg: M("OutcomeDrained", "Node", node, "Count", len(pods)), Output: out.String()}, nil
+	return Outcome{Msg: M("OutcomeDrained", "Node", node, "Count", evicted.len()), Output: out.String()}, nil
 }
 
 // EvictFromNode evicts env's namespace's pods on node, as a drain does
@@ -118,7 +137,7 @@ func EvictFromNode(ctx context.Context, env *Env, node string, report Reporter) 
 		return nil, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), applyHint(err))
 	}
 	var out bytes.Buffer
-	if err := evictor(ctx, env, &out, report).DeleteOrEvictPods(pods); err != nil {
+	if err := evictor(ctx, env, &out, report, &uidSet{}).DeleteOrEvictPods(pods); err != nil {
 		return nil, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), M("HintDrain", "Node", node))
 	}
 	names := make([]string, len(pods))
@@ -152,8 +171,9 @@ func podsToEvict(ctx context.Context, env *Env, node string) ([]corev1.Pod, erro
 	return out, nil
 }
 
-// evictor configures kubectl's drain library to evict pods.
-func evictor(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter) *drain.Helper {
+// evictor configures kubectl's drain library to evict pods; evicted
+// collects the UIDs of the pods it starts to evict.
+func evictor(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter, evicted *uidSet) *drain.Helper {
 	return &drain.Helper{
 		Ctx:                 ctx,
 		Client:              env.Cluster.Client,
@@ -164,7 +184,9 @@ func evictor(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter) 
 		Out:                 out,
 		ErrOut:              out,
 		OnPodDeletionOrEvictionStarted: func(p *corev1.Pod, eviction bool) {
-			report(M("ProgressEvicting", "Pod", p.Name))
+			if evicted.add(p.UID) {
+				report(M("ProgressEvicting", "Pod", p.Name))
+			}
 		},
 		OnPodDeletionOrEvictionFinished: func(p *corev1.Pod, eviction bool, err error) {
 			if err == nil {
@@ -172,6 +194,33 @@ func evictor(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter) 
 			}
 		},
 	}
+}
+
+// uidSet is a set of UIDs safe for the drain library's goroutines (one per
+// pod).
+type uidSet struct {
+	mu   sync.Mutex
+	uids map[types.UID]bool
+}
+
+// add adds u and reports whether it was new.
+func (s *uidSet) add(u types.UID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uids[u] {
+		return false
+	}
+	if s.uids == nil {
+		s.uids = map[types.UID]bool{}
+	}
+	s.uids[u] = true
+	return true
+}
+
+func (s *uidSet) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.uids)
 }
 
 // TargetPods implements PodTarget.

@@ -119,7 +119,7 @@ func (c *ExecOutput) Wait(ctx context.Context, env *Env, report Reporter) error 
 		case c.try(ctx, env, mm):
 			return nil
 		}
-		if err := b.wait(ctx, changed); err != nil {
+		if err := b.wait(ctx, changed, maxBackoff); err != nil {
 			return mm.failure(ctx, err)
 		}
 		b.d = min(b.d, execRetry)

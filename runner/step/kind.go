@@ -205,7 +205,8 @@ func DescribeAction(a lesson.Action) Msg {
 }
 
 // StepVerbs lists, without duplicates, the permissions step s needs in
-// env's cluster: its action's and checks' (evidence included), create and
+// env's cluster: its action's and checks' (evidence and every variant's
+// included: preflight runs before the variant is chosen), create and
 // patch on the kinds of the manifests an apply reads, and kinds named as
 // lesson.yaml writes them resolved to resources with the RESTMapper.
 func StepVerbs(env *Env, s lesson.Step) []Verb {
@@ -231,7 +232,7 @@ func StepVerbs(env *Env, s lesson.Step) []Verb {
 			}
 		}
 	}
-	for _, c := range append(append([]lesson.Check(nil), s.Checks...), s.Evidence...) {
+	for _, c := range s.AllChecks() {
 		if chk, err := NewCheck(c); err == nil {
 			vs = append(vs, chk.Verbs()...)
 		}

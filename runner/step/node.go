@@ -92,7 +92,9 @@ func cordon(ctx context.Context, env *Env, node string) (cordonResult, error) {
 // done and is not touched.
 func uncordon(ctx context.Context, env *Env, node string) error {
 	nodes := env.Cluster.Client.CoreV1().Nodes()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	// Never give up on an uncordon because the API server is away for a
+	// moment (the aftermath's context bounds the wait).
+	attempt := func() error {
 		n, err := nodes.Get(ctx, node, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
@@ -118,7 +120,8 @@ func uncordon(ctx context.Context, env *Env, node string) error {
 		})
 		_, err = nodes.Patch(ctx, node, types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
 		return err
-	})
+	}
+	err := retryWhileDown(ctx, func() error { return retry.RetryOnConflict(retry.DefaultRetry, attempt) })
 	if err != nil {
 		return fail(err, M("StepUncordonFailed", "Node", node, "Error", err.Error()), M("HintUncordon", "Node", node))
 	}

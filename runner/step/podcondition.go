@@ -11,10 +11,13 @@ import (
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
-// PodCondition waits until a pod condition (default Ready) has a status, or,
-// with Container set, until that container's ready flag is true/false —
-// e.g. "mysql-2's mysql container Ready=False" after its readiness probe
-// was broken.
+// PodCondition waits until a pod condition (default Ready) has a status
+// (and, optionally, a reason and words in its message), or, with Container
+// set, until that container's ready flag is true/false — e.g. "mysql-2's
+// mysql container Ready=False" after its readiness probe was broken, or
+// "mysql-2 PodScheduled=False (Unschedulable): … didn't match
+// PersistentVolume's node affinity" after its node was drained where
+// volumes are node-local.
 type PodCondition struct {
 	// Pod is the pod's name.
 	Pod string `yaml:"pod"`
@@ -25,6 +28,12 @@ type PodCondition struct {
 	Type string `yaml:"type"`
 	// Status is "True" or "False".
 	Status string `yaml:"status"`
+	// Reason, when set, must be the condition's reason, e.g. Unschedulable
+	// (not with Container).
+	Reason string `yaml:"reason"`
+	// Message, when set, must occur in the condition's message, e.g.
+	// "PersistentVolume's node affinity" (not with Container).
+	Message string `yaml:"message"`
 }
 
 func init() {
@@ -35,6 +44,9 @@ func init() {
 func (c *PodCondition) Validate(v *lesson.Validator) {
 	v.Require(c.Pod != "", "pod")
 	v.Require(c.Status == "True" || c.Status == "False", "status (True|False)")
+	if c.Container != "" && (c.Reason != "" || c.Message != "") {
+		v.Problem("LintConditionDetail", map[string]any{"Kind": "podCondition"})
+	}
 }
 
 // Verbs implements Kind.
@@ -47,7 +59,7 @@ func (c *PodCondition) Verbs() []Verb { return podVerbs }
 // entry (the kubelet's Unhealthy event with the probe's message).
 func (c *PodCondition) Evidence(h *History, since time.Time) Evidence {
 	p := h.Pods[c.Pod]
-	if p == nil || p.DeletionTimestamp != nil || c.observe(p) != c.want() {
+	if p == nil || p.DeletionTimestamp != nil || !c.holds(p) {
 		return Evidence{Proof: NotNow}
 	}
 	if c.want() == "True" {
@@ -79,7 +91,7 @@ func (c *PodCondition) want() string {
 
 // Describe implements Kind.
 func (c *PodCondition) Describe() Msg {
-	return M("KindPodCondition", "Pod", c.Pod, "Container", c.Container, "Type", c.condType(), "Status", c.want())
+	return M("KindPodCondition", "Pod", c.Pod, "Container", c.Container, "Type", c.condType(), "Status", c.want(), "Reason", c.Reason, "Message", c.Message)
 }
 
 // Wait implements Check.
@@ -96,13 +108,21 @@ func (c *PodCondition) Wait(ctx context.Context, env *Env, report Reporter) erro
 			mm.set(M("StatePodMissing", "Pod", c.Pod), hint)
 			return false, nil
 		}
-		got := c.observe(p)
-		if got == c.want() {
+		if c.holds(p) {
 			return true, nil
 		}
-		if c.Container != "" {
+		got := c.observe(p)
+		switch {
+		case c.Container != "":
 			mm.set(M("StateContainerReady", "Pod", c.Pod, "Container", c.Container, "Want", c.want(), "Got", got), hint)
-		} else {
+		case c.Reason != "" || c.Message != "":
+			reason, message := "", ""
+			if cond := podCondition(p, corev1.PodConditionType(c.condType())); cond != nil {
+				reason, message = cond.Reason, oneLine(cond.Message)
+			}
+			mm.set(M("StatePodConditionDetail", "Pod", c.Pod, "Type", c.condType(), "Want", c.want(), "WantReason", c.Reason,
+				"WantMessage", c.Message, "Got", got, "Reason", reason, "Message", message), hint)
+		default:
 			mm.set(M("StatePodCondition", "Pod", c.Pod, "Type", c.condType(), "Want", c.want(), "Got", got), hint)
 		}
 		if c.want() == "True" {
@@ -114,6 +134,19 @@ func (c *PodCondition) Wait(ctx context.Context, env *Env, report Reporter) erro
 	}
 	err := watchUntil(ctx, env.podsLister(), "", eval, mm.apiError)
 	return mm.failure(ctx, err)
+}
+
+// holds reports whether p is as the check wants: the status, and the
+// reason and message when they are set.
+func (c *PodCondition) holds(p *corev1.Pod) bool {
+	if c.observe(p) != c.want() {
+		return false
+	}
+	if c.Container != "" || (c.Reason == "" && c.Message == "") {
+		return true
+	}
+	cond := podCondition(p, corev1.PodConditionType(c.condType()))
+	return cond != nil && (c.Reason == "" || cond.Reason == c.Reason) && strings.Contains(cond.Message, c.Message)
 }
 
 // observe returns "True", "False" or "Unknown".

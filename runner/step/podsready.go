@@ -7,7 +7,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
@@ -118,8 +120,10 @@ func (c *PodsReady) Wait(ctx context.Context, env *Env, report Reporter) error {
 	mm := newMismatch(env, report)
 	diag := newDiagnoser(env)
 	hint := M("HintPodsReady", "Namespace", env.Namespace())
+	ready := firstReady{}
 	eval := func(s snapshot) (bool, error) {
 		pods := c.selected(s)
+		ready.observe(pods)
 		var notReady []*corev1.Pod
 		var firstName string
 		for i, name := range c.names(pods) {
@@ -163,7 +167,7 @@ func (c *PodsReady) Wait(ctx context.Context, env *Env, report Reporter) error {
 			return false, nil
 		}
 		if c.InOrder {
-			if f := c.order(pods); f != nil {
+			if f := c.order(pods, ready); f != nil {
 				return false, f
 			}
 		}
@@ -196,14 +200,39 @@ func (c *PodsReady) names(pods map[string]*corev1.Pod) []string {
 	return out
 }
 
+// firstReady remembers, per pod incarnation (UID), when it first became
+// Ready as the check saw it: the Ready condition's transition time when
+// first seen Ready. Later transitions do not move it: after an API server
+// outage the node controller marks every pod NotReady until its kubelet
+// reports again, and the pods turn Ready anew in whatever order their
+// kubelets happen to report, which says nothing about the order the
+// StatefulSet brought them up in.
+type firstReady map[types.UID]metav1.Time
+
+func (r firstReady) observe(pods map[string]*corev1.Pod) {
+	for _, p := range pods {
+		if _, seen := r[p.UID]; seen || !podReady(p) {
+			continue
+		}
+		if cond := podCondition(p, corev1.PodReady); cond != nil {
+			r[p.UID] = cond.LastTransitionTime
+		}
+	}
+}
+
 // order fails when a pod became Ready before the one listed before it.
-func (c *PodsReady) order(pods map[string]*corev1.Pod) *Failure {
+func (c *PodsReady) order(pods map[string]*corev1.Pod, ready firstReady) *Failure {
 	for i := 1; i < len(c.Names); i++ {
-		prev, cur := podCondition(pods[c.Names[i-1]], corev1.PodReady), podCondition(pods[c.Names[i]], corev1.PodReady)
+		prev, cur := pods[c.Names[i-1]], pods[c.Names[i]]
 		if prev == nil || cur == nil {
 			continue
 		}
-		if cur.LastTransitionTime.Before(&prev.LastTransitionTime) {
+		pt, pok := ready[prev.UID]
+		ct, cok := ready[cur.UID]
+		if !pok || !cok {
+			continue
+		}
+		if ct.Before(&pt) {
 			return &Failure{
 				Msg:  M("StatePodsOutOfOrder", "Pod", c.Names[i], "Before", c.Names[i-1]),
 				Hint: M("HintPodsOutOfOrder"),

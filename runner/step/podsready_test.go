@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -120,5 +122,39 @@ func BenchmarkPodsReadyReaction(b *testing.B) {
 		if err := <-res; err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// After an API server outage the node controller marks every pod NotReady
+// until its kubelet reports again; the pods turn Ready anew in any order.
+// The order the check judges is the one it first saw, not the new one.
+func TestPodsReadyOrderSurvivesNodeFlap(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	env, f := newEnv(t, mysqlPod("mysql-0", true, readySince(t0)), mysqlPod("mysql-1", true, readySince(t0.Add(10*time.Second))),
+		mysqlPod("mysql-2", false))
+	started := watchStarted(f.Client, "pods")
+	ch := runCheck(context.Background(), env, &PodsReady{Names: []string{"mysql-0", "mysql-1", "mysql-2"}, InOrder: true})
+	waitFor(t, started)
+	ctx := context.Background()
+	pods := f.Client.CoreV1().Pods(ns)
+	flap := func(name string, ready bool, at time.Time) {
+		p, _ := pods.Get(ctx, name, metav1.GetOptions{})
+		readySince(at)(p)
+		for i := range p.Status.Conditions {
+			if p.Status.Conditions[i].Type == corev1.PodReady {
+				p.Status.Conditions[i].Status = map[bool]corev1.ConditionStatus{true: corev1.ConditionTrue, false: corev1.ConditionFalse}[ready]
+			}
+		}
+		if _, err := pods.UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flap("mysql-0", false, t0.Add(60*time.Second))
+	flap("mysql-1", false, t0.Add(60*time.Second))
+	flap("mysql-2", true, t0.Add(70*time.Second))
+	flap("mysql-1", true, t0.Add(80*time.Second)) // its kubelet reports first
+	flap("mysql-0", true, t0.Add(90*time.Second))
+	if err := result(t, ch); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -96,7 +96,7 @@ func (c *SameUID) Wait(ctx context.Context, env *Env, report Reporter) error {
 	}
 	err = watchUntil(ctx, env.dynamicLister(gvr, namespaced), "", eval, func(err error) {
 		if !apierrors.IsNotFound(err) {
-			mm.set(M("StateAPIError", "Error", err.Error()), Msg{})
+			mm.apiError(err)
 		}
 	})
 	return mm.failure(ctx, err)

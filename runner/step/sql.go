@@ -101,7 +101,7 @@ func connectRetry(ctx context.Context, env *Env, t SQLTarget, report Reporter) (
 			return conn, nil
 		}
 		mm.set(M("StateSQLConnect", "Target", targetName(t), "Error", oneLine(err.Error())), sqlHint(env, t, err))
-		if werr := b.wait(ctx, nil); werr != nil {
+		if werr := b.wait(ctx, nil, maxBackoff); werr != nil {
 			return nil, mm.failure(ctx, werr)
 		}
 	}

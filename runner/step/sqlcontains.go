@@ -54,7 +54,7 @@ func (c *SQLContains) Wait(ctx context.Context, env *Env, report Reporter) error
 		if ok := c.try(ctx, env, mm); ok {
 			return nil
 		}
-		if err := b.wait(ctx, trigger); err != nil {
+		if err := b.wait(ctx, trigger, maxBackoff); err != nil {
 			return mm.failure(ctx, err)
 		}
 		// SQL has no watch: a replica that starts its threads changes no

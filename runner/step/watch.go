@@ -2,6 +2,13 @@ package step
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -9,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 )
@@ -25,11 +33,32 @@ type snapshot map[string]runtime.Object
 // watchUntil lists objects, then watches them, calling eval with the current
 // set after the list and after every event, until eval says done, eval
 // fails, or ctx ends. Watches that close (expired resource versions,
-// restarts of the API server) are re-listed. Errors of the API are retried
-// with a backoff bounded by ctx and handed to onErr, so a check can report
-// them as its last mismatch.
+// restarts of the API server) are re-listed: a fresh list, never a resumed
+// resourceVersion, so nothing that changed meanwhile is missed. Errors of
+// the API are retried with a backoff bounded by ctx and handed to onErr, so
+// a check can report them as its last mismatch; onErr(nil) says the API
+// answered again after errors.
+//
+// While the API server cannot be reached (see Unreachable) — stopped,
+// restarting — and until it answers a list again, retries come at most
+// outageRetry apart instead of backing off to 5 s: a refused connection
+// costs nothing, and the verdict should follow the API server's return
+// within a second, not after a long backoff.
 func watchUntil(ctx context.Context, l lister, selector string, eval func(snapshot) (bool, error), onErr func(error)) error {
 	backoff := newBackoff()
+	failing, down := false, false
+	retry := func(err error) error {
+		failing = true
+		if _, ok := Unreachable(err); ok {
+			down = true
+		}
+		onErr(err)
+		limit := maxBackoff
+		if down {
+			limit = outageRetry
+		}
+		return backoff.wait(ctx, nil, limit)
+	}
 	for {
 		objs, rv, err := l.list(ctx, metav1.ListOptions{LabelSelector: selector})
 		if err != nil {
@@ -41,11 +70,14 @@ func watchUntil(ctx context.Context, l lister, selector string, eval func(snapsh
 			// lab). Real permission problems are caught by preflight, and
 			// at the timeout the check names this error as its last
 			// mismatch.
-			onErr(err)
-			if werr := backoff.wait(ctx, nil); werr != nil {
+			if werr := retry(err); werr != nil {
 				return werr
 			}
 			continue
+		}
+		if failing {
+			failing, down = false, false
+			onErr(nil)
 		}
 		snap := snapshot{}
 		for _, o := range objs {
@@ -61,8 +93,7 @@ func watchUntil(ctx context.Context, l lister, selector string, eval func(snapsh
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			onErr(err)
-			if werr := backoff.wait(ctx, nil); werr != nil {
+			if werr := retry(err); werr != nil {
 				return werr
 			}
 			continue
@@ -111,20 +142,40 @@ func consume(ctx context.Context, w watch.Interface, snap snapshot, eval func(sn
 	}
 }
 
-// backoff waits between retries: 200ms doubling to 5s, always bounded by
-// the context, and cut short by a trigger (e.g. a watch event).
+const (
+	// minBackoff is the first wait before a retry.
+	minBackoff = 200 * time.Millisecond
+	// maxBackoff bounds the wait between retries of an API that answers
+	// with errors.
+	maxBackoff = 5 * time.Second
+	// outageRetry bounds the wait between retries while the API server
+	// cannot be reached, so its return is noticed within this time.
+	outageRetry = 500 * time.Millisecond
+)
+
+// backoff waits between retries: minBackoff doubling up to a cap, always
+// bounded by the context, and cut short by a trigger (e.g. a watch event).
 type backoff struct{ d time.Duration }
 
-func newBackoff() *backoff { return &backoff{d: 200 * time.Millisecond} }
+func newBackoff() *backoff { return &backoff{d: minBackoff} }
 
-func (b *backoff) reset() { b.d = 200 * time.Millisecond }
+func (b *backoff) reset() { b.d = minBackoff }
 
-func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}) error {
-	t := time.NewTimer(b.d)
-	defer t.Stop()
-	if b.d *= 2; b.d > 5*time.Second {
-		b.d = 5 * time.Second
+// next returns the delay before the next retry, at most max, and doubles
+// the following one (up to maxBackoff).
+func (b *backoff) next(max time.Duration) time.Duration {
+	d := min(b.d, max)
+	if b.d *= 2; b.d > maxBackoff {
+		b.d = maxBackoff
 	}
+	return d
+}
+
+// wait sleeps the next delay (at most max), unless ctx ends or trigger
+// fires first.
+func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}, max time.Duration) error {
+	t := time.NewTimer(b.next(max))
+	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
@@ -132,6 +183,81 @@ func (b *backoff) wait(ctx context.Context, trigger <-chan struct{}) error {
 	case <-trigger:
 	}
 	return nil
+}
+
+// retryWhileDown runs fn until it returns something else than an
+// unreachable API server (see outage), retrying at most outageRetry apart,
+// or ctx ends (then fn's last error is returned).
+func retryWhileDown(ctx context.Context, fn func() error) error {
+	b := newBackoff()
+	var o outage
+	for {
+		err := fn()
+		if !o.ongoing(err) || ctx.Err() != nil {
+			return err
+		}
+		if b.wait(ctx, nil, outageRetry) != nil {
+			return err
+		}
+	}
+}
+
+// startingGrace is how long after the API server was last unreachable its
+// answers of a server still starting (see statusCode) count as the same
+// outage.
+const startingGrace = 30 * time.Second
+
+// outage follows an API server through an outage for code that retries:
+// unreachable errors, then, for startingGrace after them, the 403, 401,
+// 429 and 500 answers of a server whose caches are still cold (seen on the
+// lab after every restart: Forbidden for a second or two).
+type outage struct{ last time.Time }
+
+// ongoing reports whether err is (still) the API server being away.
+func (o *outage) ongoing(err error) bool {
+	if _, ok := Unreachable(err); ok {
+		o.last = time.Now()
+		return true
+	}
+	return !o.last.IsZero() && statusCode(err) != 0 && time.Since(o.last) < startingGrace
+}
+
+// Unreachable reports whether err means the API server could not be
+// reached or is not serving — refused or dropped connections, no answer,
+// a server shutting down or starting up — rather than an answer about the
+// request. The reason is a short technical phrase for messages
+// ("connection refused"), in the words the operating system and HTTP use.
+func Unreachable(err error) (reason string, ok bool) {
+	if err == nil {
+		return "", false
+	}
+	var ne net.Error
+	switch {
+	case utilnet.IsConnectionRefused(err):
+		return "connection refused", true
+	case utilnet.IsConnectionReset(err):
+		return "connection reset", true
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to host", true
+	case utilnet.IsHTTP2ConnectionLost(err), utilnet.IsProbableEOF(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed", true
+	case apierrors.IsServiceUnavailable(err):
+		return "503 Service Unavailable", true
+	case errors.As(err, &ne) && ne.Timeout(), apierrors.IsTimeout(err), apierrors.IsServerTimeout(err):
+		return "no answer", true
+	case apierrors.IsTooManyRequests(err) && strings.Contains(err.Error(), "shutting down"):
+		return "shutting down", true
+	}
+	// Libraries that wrap errors with %v (kubectl's drain) keep only the
+	// words of the operating system's error.
+	msg := err.Error()
+	for _, w := range []string{"connection refused", "connection reset", "no route to host", "http2: client connection lost"} {
+		if strings.Contains(msg, w) {
+			return w, true
+		}
+	}
+	return "", false
 }
 
 // listWatcher is what a typed client-go client of one kind offers.
@@ -217,6 +343,9 @@ type mismatch struct {
 	diags  []Msg
 	report Reporter
 	now    func() time.Time
+	// downSince is when the API server stopped answering (zero while it
+	// answers).
+	downSince time.Time
 }
 
 func newMismatch(env *Env, report Reporter) *mismatch {
@@ -282,11 +411,51 @@ func isCtxErr(err error) bool {
 	return err == context.Canceled || err == context.DeadlineExceeded
 }
 
-// apiError records an error of the API server as the current mismatch.
+// apiError records an error of the API server as the current mismatch:
+// while the API server cannot be reached, since when and why (the time
+// stays that of the first failure until it answers again); otherwise its
+// answer. apiError(nil) says the API server answers again.
 func (m *mismatch) apiError(err error) {
+	if err == nil {
+		m.downSince = time.Time{}
+		return
+	}
+	reason, ok := Unreachable(err)
+	if !ok && !m.downSince.IsZero() {
+		// An API server that just came back answers Forbidden, 500 or 429
+		// for a moment, until its caches are warm (seen on the lab after
+		// every restart): that is still the outage, not the user's
+		// permissions.
+		if code := statusCode(err); code != 0 {
+			reason, ok = fmt.Sprintf("starting up: %d %s", code, http.StatusText(code)), true
+		}
+	}
+	if ok {
+		if m.downSince.IsZero() {
+			m.downSince = m.now()
+		}
+		m.set(M("StateAPIUnreachable", "Since", clock(m.downSince), "Reason", reason), M("HintAPIUnreachable"))
+		return
+	}
 	hint := M("HintAPI")
 	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
 		hint = M("HintForbidden")
 	}
 	m.set(M("StateAPIError", "Error", oneLine(err.Error())), hint)
+}
+
+// statusCode returns the HTTP status of an API error that an API server
+// answers while it starts (401, 403, 429, 500), 0 for others.
+func statusCode(err error) int {
+	switch {
+	case apierrors.IsForbidden(err):
+		return http.StatusForbidden
+	case apierrors.IsUnauthorized(err):
+		return http.StatusUnauthorized
+	case apierrors.IsTooManyRequests(err):
+		return http.StatusTooManyRequests
+	case apierrors.IsInternalError(err):
+		return http.StatusInternalServerError
+	}
+	return 0
 }

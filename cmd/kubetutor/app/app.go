@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 
 	"github.com/kubetutor/kubetutor/i18n"
 	"github.com/kubetutor/kubetutor/lessons"
@@ -40,6 +42,12 @@ func (e ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code)
 // Main runs kubetutor with the process's arguments and exits. SIGINT and
 // SIGTERM cancel the context, so running steps stop cleanly.
 func Main() {
+	// client-go reports through klog on stderr (a canceled watch's body, a
+	// refused connection while the API server restarts): such lines would
+	// tear the TUI's screen and interleave with run's report. kubetutor
+	// says what went wrong in its own words instead.
+	klog.LogToStderr(false)
+	klog.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}

@@ -3,14 +3,16 @@ package app
 import (
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubetutor/kubetutor/runner/lab"
 )
 
-// newLabCommand manages the offline lab cluster: `lab
-// up|down|status|images|leftovers|kubectl`.
+// newLabCommand manages the offline lab cluster: `lab up|down|status|images|
+// leftovers|restart-apiserver|kubectl`.
 func newLabCommand(env *Env) *cobra.Command {
 	tr := env.Tr()
 	cmd := &cobra.Command{Use: "lab", Short: tr.T("CLILabShort", nil), Args: cobra.NoArgs}
@@ -24,15 +26,27 @@ func newLabCommand(env *Env) *cobra.Command {
 		return o
 	}
 	var replace bool
+	var storage string
 	up := &cobra.Command{
 		Use: "up", Short: tr.T("CLILabUpShort", nil), Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			o := options()
-			o.Replace = replace
+			o.Replace, o.Storage = replace, storage
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			o.Provisioner = []string{self, "lab", "provisioner"}
 			return lab.Up(c.Context(), o)
 		},
 	}
 	up.Flags().BoolVar(&replace, "replace", false, tr.T("FlagLabReplace", nil))
+	up.Flags().StringVar(&storage, "storage", "", tr.T("FlagLabStorage", nil))
+	// Started by lab up as one of the lab's processes, not by people.
+	provisioner := &cobra.Command{
+		Use: "provisioner", Short: tr.T("CLILabProvisionerShort", nil), Args: cobra.NoArgs, Hidden: true,
+		RunE: func(c *cobra.Command, _ []string) error { return lab.RunProvisioner(c.Context(), options()) },
+	}
 	var keep bool
 	down := &cobra.Command{
 		Use: "down", Short: tr.T("CLILabDownShort", nil), Args: cobra.NoArgs,
@@ -73,6 +87,15 @@ func newLabCommand(env *Env) *cobra.Command {
 			return nil
 		},
 	}
+	var downFor time.Duration
+	restart := &cobra.Command{
+		Use: "restart-apiserver", Short: tr.T("CLILabRestartAPIServerShort", nil), Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			_, err := lab.RestartAPIServer(c.Context(), options(), downFor)
+			return err
+		},
+	}
+	restart.Flags().DurationVar(&downFor, "down", 0, tr.T("FlagLabDown", nil))
 	kubectl := &cobra.Command{
 		Use: "kubectl", Short: tr.T("CLILabKubectlShort", nil), Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -86,6 +109,6 @@ func newLabCommand(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(up, down, status, images, leftovers, kubectl)
+	cmd.AddCommand(up, down, status, images, leftovers, restart, kubectl, provisioner)
 	return cmd
 }
