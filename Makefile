@@ -8,8 +8,10 @@ KUBECONFIG_LAB := $(CURDIR)/.lab/kubeconfig
 GO_TEST_FLAGS ?= -count=1
 # The e2e namespace; several runs can share a cluster.
 E2E_NS     ?= kubetutor-e2e
+# How many times `make chaos` kills the lesson's process.
+CHAOS_KILLS ?= 10
 
-.PHONY: help deps run build test unit lint vet golden fuzz bench e2e lab-up lab-down lab-status lab-images clean
+.PHONY: help deps run build test unit lint vet golden fuzz bench e2e chaos lab-up lab-down lab-status lab-images clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -59,6 +61,17 @@ e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
 	KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
 		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run 'E2E' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
+
+# chaos kills the MySQL lesson's process (SIGKILL) at CHAOS_KILLS random
+# moments, half the TUI under tmux and half `run --auto`, starting it again
+# each time until it finishes (runner/chaos). Not part of `make test`, which
+# runs its short version (TestChaosE2E: two kills). The lab as in e2e.
+chaos: deps build ## kill the MySQL lesson CHAOS_KILLS times (default 10) until it finishes; on the lab (≈ 10 min)
+	@started=""; \
+	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
+	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
+	KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) CHAOS_KILLS=$(CHAOS_KILLS) \
+		go test -tags e2e $(GO_TEST_FLAGS) -timeout 3h -run '^TestChaosFull$$' -v ./runner/chaos/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
 
 lab-up: build ## start the offline lab (builds it the first time, ≈ 15 min)
 	./$(BIN) lab up
