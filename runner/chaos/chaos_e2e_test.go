@@ -6,8 +6,9 @@ package chaos
 // binary. `make e2e` (in `make test`) runs TestChaosE2E; `make chaos` runs
 // TestChaosFull. Both need KUBECONFIG (make sets the lab's) and take
 // KUBETUTOR_BIN (without it they build the binary); CHAOS_SEED replays a
-// run, CHAOS_REPORT_DIR keeps each start's output and the table (default:
-// a directory under $TMPDIR, logged). They fail, never skip, without a
+// run, CHAOS_REPORT_DIR keeps each start's output and the table, in a
+// directory named after the test (default: a directory under $TMPDIR,
+// logged). They fail, never skip, without a
 // reachable cluster.
 
 import (
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -35,7 +37,9 @@ import (
 // to resume at the drain step (not before), having uncordoned the node and
 // said so, and finish the lesson with nothing left cordoned or behind.
 func TestChaosE2E(t *testing.T) {
-	rep := runChaos(t, ShortPlan(seed(t)))
+	rep := runChaos(t, func(steps []string) Plan {
+		return ShortPlan(seed(t), index(t, steps, "apply-statefulset"), index(t, steps, "drain-node"))
+	})
 	if len(rep.Rounds) != 3 {
 		t.Fatalf("%d starts, want 3 (run, TUI killed during the drain, TUI)", len(rep.Rounds))
 	}
@@ -46,31 +50,34 @@ func TestChaosE2E(t *testing.T) {
 	if drain.Step >= 0 && rep.Steps[drain.Step] != "drain-node" {
 		t.Errorf("the TUI showed step %s at the drain kill, want drain-node", rep.step(drain.Step))
 	}
-	if !last.Prompted || last.Resumed < 0 || last.Resumed < drainIndex(rep.Steps) {
+	drainAt := index(t, rep.Steps, "drain-node")
+	if !last.Prompted || last.Resumed < drainAt {
 		t.Errorf("after the kill during the drain the TUI %s; want the resume prompt at the drain step or later", rep.opening(last))
 	}
-	if len(last.Uncordoned) == 0 && last.Resumed == drainIndex(rep.Steps) {
+	if len(last.Uncordoned) == 0 && last.Resumed == drainAt {
 		t.Errorf("the TUI resumed at the drain step but did not say it uncordoned the node the kill left cordoned")
 	}
 }
 
 // TestChaosFull is `make chaos`: CHAOS_KILLS kills (default 10), half in
-// the TUI and half in `run --auto`, at random moments up to CHAOS_MAX
-// seconds after each start (default: the lesson's ≈ 110 s spread over the
-// kills), one of each mode right when the drain cordons.
+// the TUI and half in `run --auto`, one of each mode right when the drain
+// cordons, the others at a random step and a random moment up to
+// CHAOS_MAX seconds (default 10) into it.
 func TestChaosFull(t *testing.T) {
 	n := envInt(t, "CHAOS_KILLS", 10)
-	hi := time.Duration(envInt(t, "CHAOS_MAX", max(10, 2*110/max(n, 1)))) * time.Second
-	runChaos(t, NewPlan(seed(t), n, 2*time.Second, hi))
+	maxAfter := time.Duration(envInt(t, "CHAOS_MAX", 10)) * time.Second
+	runChaos(t, func(steps []string) Plan {
+		return NewPlan(seed(t), n, len(steps), index(t, steps, "drain-node"), maxAfter)
+	})
 }
 
-func drainIndex(steps []string) int {
-	for i, s := range steps {
-		if s == "drain-node" {
-			return i
-		}
+// index is the index of step id.
+func index(t *testing.T, steps []string, id string) int {
+	i := slices.Index(steps, id)
+	if i < 0 {
+		t.Fatalf("the mysql lesson has no step %s (steps: %v)", id, steps)
 	}
-	return -1
+	return i
 }
 
 func seed(t *testing.T) uint64 {
@@ -99,7 +106,7 @@ func envInt(t *testing.T, name string, def int) int {
 // runChaos runs plan on the MySQL lesson in a fresh namespace, logs the
 // table and the figures (and writes them to the report directory), and
 // fails the test for each broken requirement.
-func runChaos(t *testing.T, plan Plan) *Report {
+func runChaos(t *testing.T, planFor func(steps []string) Plan) *Report {
 	kubeconfig := os.Getenv("KUBECONFIG")
 	if kubeconfig == "" {
 		t.Fatal("KUBECONFIG is not set: start the lab (kubetutor lab up) and export KUBECONFIG=.lab/kubeconfig")
@@ -126,6 +133,7 @@ func runChaos(t *testing.T, plan Plan) *Report {
 	for _, s := range l.Spec.Steps {
 		ids = append(ids, s.ID)
 	}
+	plan := planFor(ids)
 	const lang = "en"
 	ns := fmt.Sprintf("chaos-%d", time.Now().UnixNano()%1_000_000_000)
 	logDir := os.Getenv("CHAOS_REPORT_DIR")
@@ -135,6 +143,7 @@ func runChaos(t *testing.T, plan Plan) *Report {
 			t.Fatal(err)
 		}
 	}
+	logDir = filepath.Join(logDir, t.Name())
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}

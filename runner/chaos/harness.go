@@ -3,11 +3,11 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -105,6 +105,8 @@ func (h *Harness) mark() string { return h.cfg.Namespace + "/" + h.cfg.Lesson.ID
 type Round struct {
 	N    int
 	Mode Mode
+	// Kill is the plan's kill of this start (nil: it must finish).
+	Kill *Kill
 	// Resumed is the step the start began at: the TUI's resume prompt
 	// (len(steps): every step done) or the first step it offered, run's
 	// first step started; -1 when it was killed before it showed one.
@@ -174,10 +176,9 @@ func (h *Harness) Run(ctx context.Context, plan Plan) *Report {
 		return rep
 	}
 	cordonedBefore := nodes.Cordoned()
-	owed := maps.Clone(plan.Drain)
 	drainKilled := false
 	for i, st := range plan.Starts {
-		r := Round{N: i + 1, Mode: st.Mode, Resumed: -1, Step: -1}
+		r := Round{N: i + 1, Mode: st.Mode, Kill: st.Kill, Resumed: -1, Step: -1}
 		marked := nodes.Marked()
 		nodes.Forget()
 		opened := time.Now()
@@ -185,9 +186,9 @@ func (h *Harness) Run(ctx context.Context, plan Plan) *Report {
 		var err error
 		switch st.Mode {
 		case TUI:
-			err = h.tui(sctx, &r, st.Kill, owed, nodes, marked)
+			err = h.tui(sctx, &r, st.Kill, nodes, marked)
 		default:
-			err = h.run(sctx, &r, st.Kill, owed, nodes, marked)
+			err = h.run(sctx, &r, st.Kill, nodes, marked)
 		}
 		cancel()
 		h.cfg.Logf("start %d (%s): %s", r.N, r.Mode, h.describe(r))
@@ -231,11 +232,6 @@ func (h *Harness) Run(ctx context.Context, plan Plan) *Report {
 	}
 	if rep.Kills() < plan.Kills() && rep.Finished {
 		h.cfg.Logf("the lesson finished after %d of %d planned kills", rep.Kills(), plan.Kills())
-	}
-	for m, n := range owed {
-		if n > 0 {
-			h.cfg.Logf("%d %s kill(s) during the drain planned but not made (the drain finished before the kill)", n, m)
-		}
 	}
 	h.finalChecks(ctx, rep, nodes, cordonedBefore)
 	rep.Duration = time.Since(start)
@@ -309,9 +305,10 @@ func (h *Harness) describe(r Round) string {
 
 // Triggers of a kill.
 const (
-	triggerRandom = "random"
-	triggerDrain  = "drain"
-	triggerLast   = "last step"
+	triggerRandom = "random"       // the kill's moment into its step
+	triggerDrain  = "drain"        // the drain's cordon appeared
+	triggerPassed = "drain passed" // a step after the drain ran without a cordon seen
+	triggerCut    = "cut short"    // the moment fell after the lesson's end: early in its last step
 )
 
 // logFile is the path of a start's log.
@@ -321,4 +318,129 @@ func (h *Harness) logFile(r *Round, ext string) string {
 
 func writeLog(path, text string) {
 	_ = os.WriteFile(path, []byte(text), 0o644)
+}
+
+// reach tells how far a start got: the step it runs now, and channels
+// closed once it runs a given step or a later one.
+type reach struct {
+	mu      sync.Mutex
+	current int // -1: no step yet
+	first   int // the first step it ran (-1: none yet)
+	waits   []reachWait
+}
+
+type reachWait struct {
+	step int
+	ch   chan struct{}
+}
+
+func newReach() *reach { return &reach{current: -1, first: -1} }
+
+// running records that step i runs.
+func (r *reach) running(i int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.current = i
+	if r.first < 0 {
+		r.first = i
+	}
+	kept := r.waits[:0]
+	for _, w := range r.waits {
+		if i >= w.step {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	r.waits = kept
+}
+
+// at returns a channel closed once step i or a later one runs.
+func (r *reach) at(i int) <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ch := make(chan struct{})
+	if r.current >= i {
+		close(ch)
+	} else {
+		r.waits = append(r.waits, reachWait{step: i, ch: ch})
+	}
+	return ch
+}
+
+// now returns the step running now and the first one run.
+func (r *reach) now() (current, first int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current, r.first
+}
+
+// killer is the part of a start that decides when to kill it, the same
+// for both modes: kill's step reached then its moment, or the drain's
+// cordon (or the drain passed without one). A random moment that would
+// come after the lesson's end comes early in its last step instead, so
+// that every planned kill happens.
+type killer struct {
+	kill     *Kill
+	reached  <-chan struct{} // kill.Step reached (random kills)
+	last     <-chan struct{} // the last step runs
+	timer    *time.Timer
+	deadline time.Time
+	cut      bool             // the moment was cut short in the last step
+	drain    <-chan time.Time // the lesson's cordon began
+	passed   <-chan struct{}  // a step after the drain runs
+}
+
+func (h *Harness) newKiller(kill *Kill, rc *reach, nodes *nodeWatch) *killer {
+	k := &killer{kill: kill}
+	switch {
+	case kill == nil:
+	case kill.Drain:
+		k.drain, k.passed = nodes.Began(), rc.at(h.drain+1)
+	default:
+		k.reached, k.last = rc.at(kill.Step), rc.at(len(h.steps)-1)
+	}
+	return k
+}
+
+// timerC is the channel of the moment's timer (nil until armed).
+func (k *killer) timerC() <-chan time.Time {
+	if k.timer == nil {
+		return nil
+	}
+	return k.timer.C
+}
+
+// arm starts the moment's timer once the kill's step is reached.
+func (k *killer) arm() {
+	k.reached = nil
+	k.deadline = time.Now().Add(k.kill.After)
+	k.timer = time.NewTimer(k.kill.After)
+}
+
+// lastStep cuts the moment short when the last step starts: a tenth of
+// it, at most what is left, so the kill lands in the last step.
+func (k *killer) lastStep() {
+	k.last = nil
+	if k.timer == nil {
+		k.arm()
+	}
+	if left := time.Until(k.deadline); left > k.kill.After/10 {
+		k.timer.Reset(k.kill.After / 10)
+		k.cut = true
+	}
+}
+
+// moment is the trigger of a kill at the timer.
+func (k *killer) moment() string {
+	if k.cut {
+		return triggerCut
+	}
+	return triggerRandom
+}
+
+func (k *killer) stop() {
+	if k.timer != nil {
+		k.timer.Stop()
+	}
 }

@@ -18,7 +18,9 @@
 package chaos
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -39,80 +41,113 @@ type Start struct {
 	Kill *Kill
 }
 
-// Kill says when a start is killed: at a random moment After its start,
-// or earlier when the lesson reaches its last step (so that every planned
-// kill happens before the lesson ends). Zero After: only a drain kills it.
+// Kill says when a start is killed. A random kill comes After this long
+// once the process runs step Step or a later one (so kills spread over the
+// whole lesson, whatever a restart skips). A drain kill comes right when
+// the drain step cordons a node — the lesson's mark appears on it — or,
+// should the process get past the drain without cordoning, at once.
 type Kill struct {
+	Step  int
 	After time.Duration
+	Drain bool
 }
 
-// Plan is a run of the harness: its starts in order, and how many kills
-// of each mode must come right when the drain cordons a node. A drain kill
-// is taken by the first start of its mode that sees the drain begin,
-// whatever its random moment.
+// Plan is a run of the harness: its starts in order.
 type Plan struct {
 	Starts []Start
-	Drain  map[Mode]int
 	Seed   uint64
 }
 
 // Kills is the number of planned kills.
 func (p Plan) Kills() int { return len(p.Starts) - 1 }
 
-// NewPlan plans n kills from seed: as many in the TUI as with run (the odd
-// one random), in random order, each at a random moment between lo and
-// hi after its start; one kill of each mode during the drain (when n ≥ 2);
-// then a last start, of a random mode, that must finish.
-func NewPlan(seed uint64, n int, lo, hi time.Duration) Plan {
+// NewPlan plans n kills from seed for a lesson of steps steps whose drain
+// step is drain (-1: none): two of them (one when n is 1) during the
+// drain, one in each mode; the others at a random step, a random moment
+// up to maxAfter into it. As many kills are in the TUI as with run (the
+// odd one random), in random order but in the lesson's order of steps.
+// Then a last start, of a random mode, that must finish.
+func NewPlan(seed uint64, n, steps, drain int, maxAfter time.Duration) Plan {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	modes := make([]Mode, 0, n+1)
-	for i := range n {
-		if i < n/2 {
-			modes = append(modes, TUI)
-		} else {
-			modes = append(modes, Run)
-		}
+	drains := 0
+	if drain >= 0 {
+		drains = min(n, 2)
 	}
+	kills := make([]Kill, 0, n)
+	for range drains {
+		kills = append(kills, Kill{Step: drain, Drain: true})
+	}
+	for len(kills) < n {
+		after := time.Duration(r.Int64N(int64(maxAfter) + 1)).Round(100 * time.Millisecond)
+		kills = append(kills, Kill{Step: r.IntN(steps), After: after})
+	}
+	// In the lesson's order; at the drain step, the drain kills first.
+	slices.SortStableFunc(kills, func(a, b Kill) int {
+		if c := cmp.Compare(a.Step, b.Step); c != 0 {
+			return c
+		}
+		if a.Drain != b.Drain {
+			if a.Drain {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.After, b.After)
+	})
+	// Modes: the drain kills one each; the rest shuffled so that half of
+	// all kills are in the TUI.
+	tuis := n / 2
 	if n%2 == 1 && r.IntN(2) == 0 {
-		modes[n-1] = TUI
+		tuis++
 	}
-	r.Shuffle(len(modes), func(i, j int) { modes[i], modes[j] = modes[j], modes[i] })
-	p := Plan{Seed: seed, Drain: map[Mode]int{}}
-	for _, m := range modes {
-		after := lo
-		if hi > lo {
-			after += time.Duration(r.Int64N(int64(hi - lo)))
+	var rest []Mode
+	drainModes := []Mode{TUI, Run}
+	r.Shuffle(2, func(i, j int) { drainModes[i], drainModes[j] = drainModes[j], drainModes[i] })
+	drainModes = drainModes[:drains]
+	for _, m := range drainModes {
+		if m == TUI {
+			tuis--
 		}
-		p.Starts = append(p.Starts, Start{Mode: m, Kill: &Kill{After: after.Round(100 * time.Millisecond)}})
+	}
+	for i := range n - drains {
+		if i < tuis {
+			rest = append(rest, TUI)
+		} else {
+			rest = append(rest, Run)
+		}
+	}
+	r.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
+	p := Plan{Seed: seed}
+	for _, k := range kills {
+		var m Mode
+		if k.Drain {
+			m, drainModes = drainModes[0], drainModes[1:]
+		} else {
+			m, rest = rest[0], rest[1:]
+		}
+		p.Starts = append(p.Starts, Start{Mode: m, Kill: &k})
 	}
 	last := Run
 	if r.IntN(2) == 0 {
 		last = TUI
 	}
 	p.Starts = append(p.Starts, Start{Mode: last})
-	if n >= 2 {
-		p.Drain[TUI], p.Drain[Run] = 1, 1
-	} else if n == 1 {
-		p.Drain[modes[0]] = 1
-	}
 	return p
 }
 
 // ShortPlan is the version `make test` runs: run killed at a random moment
-// early in the lesson (between 5 and 30 s: the StatefulSet's pods start
-// then), the TUI killed when the drain cordons its node, and the TUI again
-// to finish — the restart that must resume at the drain step with the node
-// uncordoned.
-func ShortPlan(seed uint64) Plan {
+// (up to 20 s) into the StatefulSet step (statefulset, its index), the TUI
+// killed when the drain cordons its node, and the TUI again to finish —
+// the restart that must resume at the drain step with the node uncordoned.
+func ShortPlan(seed uint64, statefulset, drain int) Plan {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	early := 5*time.Second + time.Duration(r.Int64N(int64(25*time.Second)))
+	after := time.Duration(r.Int64N(int64(20*time.Second) + 1)).Round(100 * time.Millisecond)
 	return Plan{
 		Seed: seed,
 		Starts: []Start{
-			{Mode: Run, Kill: &Kill{After: early.Round(100 * time.Millisecond)}},
-			{Mode: TUI, Kill: &Kill{}},
+			{Mode: Run, Kill: &Kill{Step: statefulset, After: after}},
+			{Mode: TUI, Kill: &Kill{Step: drain, Drain: true}},
 			{Mode: TUI},
 		},
-		Drain: map[Mode]int{TUI: 1},
 	}
 }

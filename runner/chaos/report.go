@@ -40,6 +40,24 @@ func (r *Report) opening(rd Round) string {
 	return s
 }
 
+// moment says what triggered a kill: its random moment into a step, the
+// drain's cordon, or the drain passed without one.
+func (r *Report) moment(rd Round) string {
+	switch rd.Trigger {
+	case triggerRandom:
+		if rd.Kill != nil {
+			return fmt.Sprintf("random: %.1f s into step %d or later", rd.Kill.After.Seconds(), rd.Kill.Step+1)
+		}
+	case triggerCut:
+		if rd.Kill != nil {
+			return fmt.Sprintf("random: %.1f s into step %d or later, cut to %.1f s into the last step", rd.Kill.After.Seconds(), rd.Kill.Step+1, rd.Kill.After.Seconds()/10)
+		}
+	case triggerDrain:
+		return "drain: its cordon seen"
+	}
+	return rd.Trigger
+}
+
 // Table is the report as a markdown table: one row per kill (its mode,
 // when after its start, what triggered it, the step that ran, and how the
 // next start began), then the start that finished.
@@ -58,7 +76,7 @@ func (r *Report) Table() string {
 			nx := r.Rounds[i+1]
 			next = string(nx.Mode) + ": " + r.opening(nx)
 		}
-		fmt.Fprintf(&b, "| %d | %s | %.1f s | %s | %s (%s) | %s |\n", k, rd.Mode, rd.At.Seconds(), rd.Trigger, r.step(rd.Step), rd.From, next)
+		fmt.Fprintf(&b, "| %d | %s | %.1f s | %s | %s (%s) | %s |\n", k, rd.Mode, rd.At.Seconds(), r.moment(rd), r.step(rd.Step), rd.From, next)
 	}
 	if n := len(r.Rounds); n > 0 && !r.Rounds[n-1].Killed {
 		rd := r.Rounds[n-1]

@@ -13,44 +13,32 @@ import (
 	"time"
 )
 
-// runSeen is what run's progress output (stderr) showed so far.
-type runSeen struct {
-	mu         sync.Mutex
-	lines      []string
-	first      int // first step started (-1: none yet)
-	current    int // step running now (-1: none yet)
-	uncordoned bool
-	last       chan struct{} // closed when the last step starts
-	lastClosed bool
-}
-
 // run starts `kubetutor run LESSON --auto -o json --progress` and kills it
-// as kill says (nil: it must finish).
-func (h *Harness) run(ctx context.Context, r *Round, kill *Kill, owed map[Mode]int, nodes *nodeWatch, marked []string) error {
+// as kill says (nil: it must finish). Its progress (stderr) says which
+// step runs.
+func (h *Harness) run(ctx context.Context, r *Round, kill *Kill, nodes *nodeWatch, marked []string) error {
 	r.Log = h.logFile(r, "log")
 	cmd := exec.Command(h.cfg.Bin, "--kubeconfig", h.cfg.Kubeconfig, "-n", h.cfg.Namespace,
 		"run", h.cfg.Lesson.ID, "--auto", "--lang", h.cfg.Lang, "--output", "json", "--progress")
 	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+h.cfg.StateDir)
-	seen := &runSeen{first: -1, current: -1, last: make(chan struct{})}
+	rc := newReach()
 	said := h.cfg.Texts.runUncordoned(marked, h.mark())
-	var stdout bytes.Buffer
+	var (
+		mu         sync.Mutex
+		lines      []string
+		uncordoned bool
+		stdout     bytes.Buffer
+	)
 	cmd.Stdout = &stdout
 	cmd.Stderr = &lineWriter{line: func(l string) {
-		seen.mu.Lock()
-		defer seen.mu.Unlock()
-		seen.lines = append(seen.lines, l)
+		mu.Lock()
+		lines = append(lines, l)
 		if len(marked) > 0 && strings.Contains(l, said) {
-			seen.uncordoned = true
+			uncordoned = true
 		}
+		mu.Unlock()
 		if i := h.cfg.Texts.RunStep(l); i >= 0 {
-			seen.current = i
-			if seen.first < 0 {
-				seen.first = i
-			}
-			if i == len(h.steps)-1 && !seen.lastClosed {
-				seen.lastClosed = true
-				close(seen.last)
-			}
+			rc.running(i)
 		}
 	}}
 	start := time.Now()
@@ -60,45 +48,42 @@ func (h *Harness) run(ctx context.Context, r *Round, kill *Kill, owed map[Mode]i
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	defer func() {
-		seen.mu.Lock()
-		writeLog(r.Log, strings.Join(seen.lines, "\n")+"\n")
-		r.Resumed = seen.first
-		if seen.uncordoned {
+		mu.Lock()
+		defer mu.Unlock()
+		writeLog(r.Log, strings.Join(lines, "\n")+"\n")
+		_, r.Resumed = rc.now()
+		if uncordoned {
 			r.Uncordoned = marked
 		}
-		seen.mu.Unlock()
 	}()
 
-	var timer <-chan time.Time
-	var last <-chan struct{}
-	if kill != nil {
-		last = seen.last
-		if kill.After > 0 {
-			t := time.NewTimer(kill.After)
-			defer t.Stop()
-			timer = t.C
-		}
-	}
-	var drain <-chan time.Time
-	if kill != nil && owed[Run] > 0 {
-		drain = nodes.Began()
-	}
+	kl := h.newKiller(kill, rc, nodes)
+	defer kl.stop()
 	trigger := ""
-	select {
-	case err := <-done:
-		r.Took = time.Since(start)
-		return h.runFinished(r, err, stdout.Bytes())
-	case <-timer:
-		trigger = triggerRandom
-	case <-drain:
-		trigger = triggerDrain
-		owed[Run]--
-	case <-last:
-		trigger = triggerLast
-	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("did not finish within %s", h.cfg.StartTimeout)
+wait:
+	for {
+		select {
+		case err := <-done:
+			r.Took = time.Since(start)
+			return h.runFinished(r, err, stdout.Bytes())
+		case <-kl.reached:
+			kl.arm()
+		case <-kl.last:
+			kl.lastStep()
+		case <-kl.timerC():
+			trigger = kl.moment()
+			break wait
+		case <-kl.drain:
+			trigger = triggerDrain
+			break wait
+		case <-kl.passed:
+			trigger = triggerPassed
+			break wait
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			<-done
+			return fmt.Errorf("did not finish within %s", h.cfg.StartTimeout)
+		}
 	}
 	// SIGKILL: no handler runs, nothing is cleaned up or uncordoned.
 	if err := cmd.Process.Kill(); err != nil {
@@ -113,9 +98,8 @@ func (h *Harness) run(ctx context.Context, r *Round, kill *Kill, owed map[Mode]i
 		return h.runFinished(r, err, stdout.Bytes())
 	}
 	r.Killed, r.Trigger = true, trigger
-	seen.mu.Lock()
-	r.Step, r.From = seen.current, "output"
-	seen.mu.Unlock()
+	r.Step, _ = rc.now()
+	r.From = "output"
 	return nil
 }
 

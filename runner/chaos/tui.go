@@ -28,18 +28,12 @@ type tuiSeen struct {
 	resumed    int
 	prompted   bool
 	uncordoned bool
-	current    int    // the step the panel showed last (-1: none)
-	failed     string // the screen of a failed step
-	summary    bool
-	last       chan struct{} // closed when the last step runs
-	lastClosed bool
-	problems   []string
 }
 
 // tui opens the lesson in the TUI under tmux, drives it with keys as a
 // learner would (y at the resume prompt, Enter on each step), and kills it
 // as kill says (nil: it must finish, then q quits it).
-func (h *Harness) tui(ctx context.Context, r *Round, kill *Kill, owed map[Mode]int, nodes *nodeWatch, marked []string) error {
+func (h *Harness) tui(ctx context.Context, r *Round, kill *Kill, nodes *nodeWatch, marked []string) error {
 	r.Log = h.logFile(r, "screen")
 	name := fmt.Sprintf("chaos%d-%d", os.Getpid(), r.N)
 	pidFile := h.logFile(r, "pid")
@@ -47,6 +41,9 @@ func (h *Harness) tui(ctx context.Context, r *Round, kill *Kill, owed map[Mode]i
 	// process to kill. termtest keeps the pane after it ends.
 	command := fmt.Sprintf("sh -c 'echo $$ > %s && exec %s --lang %s -n %s open %s'",
 		pidFile, h.cfg.Bin, h.cfg.Lang, h.cfg.Namespace, h.cfg.Lesson.ID)
+	if err := os.Remove(pidFile); err != nil && !os.IsNotExist(err) {
+		return err // a stale PID would name another process
+	}
 	env := []string{"KUBECONFIG=" + h.cfg.Kubeconfig, "XDG_STATE_HOME=" + h.cfg.StateDir, "TERM=xterm-256color", "LANG=C.UTF-8"}
 	s, err := termtest.Start(ctx, name, tuiWidth, tuiHeight, env, command)
 	if err != nil {
@@ -58,57 +55,55 @@ func (h *Harness) tui(ctx context.Context, r *Round, kill *Kill, owed map[Mode]i
 	if err != nil {
 		return err
 	}
-	seen := &tuiSeen{resumed: -1, current: -1, last: make(chan struct{})}
+	seen := &tuiSeen{resumed: -1}
+	rc := newReach()
 	defer func() {
 		seen.mu.Lock()
+		defer seen.mu.Unlock()
 		writeLog(r.Log, seen.screen)
 		r.Resumed, r.Prompted = seen.resumed, seen.prompted
 		if seen.uncordoned {
 			r.Uncordoned = marked
 		}
-		seen.mu.Unlock()
 	}()
 	dctx, stop := context.WithCancel(ctx)
-	finished := make(chan error, 1)
-	go func() { finished <- h.driveTUI(dctx, s, seen, marked) }()
 	defer stop()
+	finished := make(chan error, 1)
+	go func() { finished <- h.driveTUI(dctx, s, seen, rc, marked) }()
 
-	var timer <-chan time.Time
-	var last <-chan struct{}
-	if kill != nil {
-		last = seen.last
-		if kill.After > 0 {
-			t := time.NewTimer(kill.After)
-			defer t.Stop()
-			timer = t.C
-		}
-	}
-	var drain <-chan time.Time
-	if kill != nil && owed[TUI] > 0 {
-		drain = nodes.Began()
-	}
+	kl := h.newKiller(kill, rc, nodes)
+	defer kl.stop()
 	trigger := ""
-	select {
-	case err := <-finished:
-		r.Took = time.Since(start)
-		if ctx.Err() != nil {
+wait:
+	for {
+		select {
+		case err := <-finished:
+			r.Took = time.Since(start)
+			if ctx.Err() != nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+				return fmt.Errorf("did not finish within %s", h.cfg.StartTimeout)
+			}
+			if err != nil {
+				return err
+			}
+			return h.quitTUI(ctx, s, r)
+		case <-kl.reached:
+			kl.arm()
+		case <-kl.last:
+			kl.lastStep()
+		case <-kl.timerC():
+			trigger = kl.moment()
+			break wait
+		case <-kl.drain:
+			trigger = triggerDrain
+			break wait
+		case <-kl.passed:
+			trigger = triggerPassed
+			break wait
+		case <-ctx.Done():
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			return fmt.Errorf("did not finish within %s", h.cfg.StartTimeout)
 		}
-		if err != nil {
-			return err
-		}
-		return h.quitTUI(ctx, s, r)
-	case <-timer:
-		trigger = triggerRandom
-	case <-drain:
-		trigger = triggerDrain
-		owed[TUI]--
-	case <-last:
-		trigger = triggerLast
-	case <-ctx.Done():
-		_ = syscall.Kill(pid, syscall.SIGKILL)
-		return fmt.Errorf("did not finish within %s", h.cfg.StartTimeout)
 	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill %d: %w", pid, err)
@@ -123,9 +118,10 @@ func (h *Harness) tui(ctx context.Context, r *Round, kill *Kill, owed map[Mode]i
 		return fmt.Errorf("after SIGKILL: %w", err)
 	}
 	seen.mu.Lock()
-	defer seen.mu.Unlock()
 	seen.screen = screen
-	r.Step, r.From = seen.current, "screen"
+	seen.mu.Unlock()
+	r.Step, _ = rc.now()
+	r.From = "screen"
 	if sc := h.cfg.Texts.Read(screen); sc.Step >= 0 {
 		r.Step = sc.Step
 	}
@@ -148,7 +144,7 @@ func (h *Harness) quitTUI(ctx context.Context, s *termtest.Session, r *Round) er
 // and answers it: y at the resume prompt, Enter on a step that waits for
 // it. It returns nil at the summary, an error when a step fails, and
 // ctx's error when ctx ends.
-func (h *Harness) driveTUI(ctx context.Context, s *termtest.Session, seen *tuiSeen, marked []string) error {
+func (h *Harness) driveTUI(ctx context.Context, s *termtest.Session, seen *tuiSeen, rc *reach, marked []string) error {
 	tx := h.cfg.Texts
 	said := tx.tuiUncordoned(marked)
 	tick := time.NewTicker(200 * time.Millisecond)
@@ -182,14 +178,10 @@ func (h *Harness) driveTUI(ctx context.Context, s *termtest.Session, seen *tuiSe
 			}
 			seen.uncordoned = len(marked) > 0 && strings.Contains(screen, said)
 		}
-		if sc.Step >= 0 && !sc.Idle && sc.Resume < 0 {
-			seen.current = sc.Step
-			if sc.Step == len(h.steps)-1 && !seen.lastClosed {
-				seen.lastClosed = true
-				close(seen.last)
-			}
-		}
 		seen.mu.Unlock()
+		if sc.Step >= 0 && !sc.Idle && !sc.Failed && sc.Resume < 0 {
+			rc.running(sc.Step)
+		}
 		switch {
 		case sc.Summary:
 			return nil
