@@ -25,21 +25,26 @@ build: ## build bin/kubetutor
 test: vet unit lint e2e ## every test: vet, unit, lesson lint, and e2e on the offline lab (started if needed)
 	@echo "✓ make test: all passed"
 
-deps: ## install what the tests need from Debian's packages when missing (tmux)
-	@command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
+deps: ## install what the tests need from Debian's packages when missing (tmux; chromium for the workshop page's browser test)
+	@missing=""; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
-vet: ## go vet
-	go vet ./...
+vet: ## go vet (with the browser test's files)
+	go vet -tags browser ./...
 
-unit: deps ## unit, golden and fake-clientset tests (no cluster)
-	go test $(GO_TEST_FLAGS) ./...
+# The build tag browser adds the workshop page's test in headless chromium
+# (runner/workshop/web/browser_test.go; a few seconds, no cluster).
+unit: deps ## unit, golden, fake-clientset and browser tests (no cluster)
+	go test $(GO_TEST_FLAGS) -tags browser ./...
 
 lint: build ## lint the built-in lessons in both languages
 	./$(BIN) lint --lang en
 	./$(BIN) lint --lang ja
 
-golden: ## regenerate golden files of the TUI
-	go test ./runner/tui/... -update
+golden: ## regenerate golden files of the TUI and the workshop dashboard
+	go test ./runner/tui/... ./runner/workshop/dash -update
 
 fuzz: ## fuzz the lesson parser for a minute each
 	go test -run XXX -fuzz FuzzParseSpec -fuzztime 30s ./runner/lesson/

@@ -7,7 +7,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
@@ -39,25 +38,11 @@ func (c *NewUID) Verbs() []Verb { return append(objectVerbs(c.Kind), Verb{Kind: 
 
 // Prepare records the object's UID before the action (none if absent).
 func (c *NewUID) Prepare(ctx context.Context, env *Env) error {
-	gvr, namespaced, err := env.resolve(c.Kind)
-	if err != nil {
-		return err
-	}
-	r := env.Cluster.Dynamic.Resource(gvr)
-	var obj metav1.Object
-	if namespaced {
-		obj, err = r.Namespace(env.Namespace()).Get(ctx, c.Name, metav1.GetOptions{})
-	} else {
-		obj, err = r.Get(ctx, c.Name, metav1.GetOptions{})
-	}
-	switch {
-	case apierrors.IsNotFound(err):
-		c.before = ""
-	case err != nil:
+	uid, err := objectUID(ctx, env, c.Kind, c.Name)
+	if err != nil && !apierrors.IsNotFound(err) {
 		return fail(err, M("StepPrepareFailed", "What", c.Kind+"/"+c.Name, "Error", err.Error()), Msg{})
-	default:
-		c.before = obj.GetUID()
 	}
+	c.before = uid
 	return nil
 }
 

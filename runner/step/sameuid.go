@@ -44,22 +44,32 @@ func (c *SameUID) Evidence(h *History, since time.Time) Evidence {
 
 // Prepare records the object's UID before the action.
 func (c *SameUID) Prepare(ctx context.Context, env *Env) error {
-	gvr, namespaced, err := env.resolve(c.Kind)
+	uid, err := objectUID(ctx, env, c.Kind, c.Name)
 	if err != nil {
-		return err
+		return fail(err, M("StepPrepareFailed", "What", c.Kind+"/"+c.Name, "Error", err.Error()), Msg{})
+	}
+	c.before = uid
+	return nil
+}
+
+// objectUID reads the UID of object kind/name (namespaced in env's
+// namespace, or cluster-scoped), for checks that compare with "before".
+func objectUID(ctx context.Context, env *Env, kind, name string) (types.UID, error) {
+	gvr, namespaced, err := env.resolve(kind)
+	if err != nil {
+		return "", err
 	}
 	r := env.Cluster.Dynamic.Resource(gvr)
 	var obj metav1.Object
 	if namespaced {
-		obj, err = r.Namespace(env.Namespace()).Get(ctx, c.Name, metav1.GetOptions{})
+		obj, err = r.Namespace(env.Namespace()).Get(ctx, name, metav1.GetOptions{})
 	} else {
-		obj, err = r.Get(ctx, c.Name, metav1.GetOptions{})
+		obj, err = r.Get(ctx, name, metav1.GetOptions{})
 	}
 	if err != nil {
-		return fail(err, M("StepPrepareFailed", "What", c.Kind+"/"+c.Name, "Error", err.Error()), Msg{})
+		return "", err
 	}
-	c.before = obj.GetUID()
-	return nil
+	return obj.GetUID(), nil
 }
 
 // Wait implements Check.

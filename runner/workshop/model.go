@@ -47,6 +47,9 @@ type Learner struct {
 	State string `json:"state"`
 	// LastWarning is the newest warning (event or pod state) in one line.
 	LastWarning string `json:"lastWarning"`
+	// LastWarningAt is when LastWarning happened (zero when none or not
+	// known); the views show its age.
+	LastWarningAt time.Time `json:"lastWarningAt,omitzero"`
 }
 
 // StepSeen is one step of a learner's timeline.
