@@ -71,7 +71,7 @@ e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 # moments, half the TUI under tmux and half `run --auto`, starting it again
 # each time until it finishes (runner/chaos). Not part of `make test`, which
 # runs its short version (TestChaosE2E: two kills). The lab as in e2e.
-chaos: deps build ## kill the MySQL lesson CHAOS_KILLS times (default 10) until it finishes; on the lab (≈ 10 min)
+chaos: deps build ## kill the MySQL lesson CHAOS_KILLS times (default 10) until it finishes; on the lab (≈ 2.5 min)
 	@started=""; \
 	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
 	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
