@@ -11,7 +11,7 @@ E2E_NS     ?= kubetutor-e2e
 # How many times `make chaos` kills the lesson's process.
 CHAOS_KILLS ?= 10
 
-.PHONY: help deps run build test unit lint vet golden fuzz bench e2e chaos lab-up lab-down lab-status lab-images clean
+.PHONY: help deps run build test unit lint vet golden fuzz bench bench-e2e e2e chaos lab-up lab-down lab-status lab-images clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -59,13 +59,29 @@ bench: ## benchmarks (watch-based checks vs polling, rendering)
 # `lab up --replace` first stops a lab another clone left running. A missing
 # cluster fails the e2e tests; they never skip.
 # Packages run one at a time (-p 1): a drain evicts every pod of a node, so
-# two e2e tests sharing the lab must not overlap.
+# two e2e tests sharing the lab must not overlap. The lab's own kubectl
+# (built once, `lab kubectl`) comes first on the PATH: tests type the
+# lessons' commands with it, never with whatever kubectl the machine has.
 e2e: deps build ## e2e tests on the offline lab (needs Linux and root)
 	@started=""; \
 	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
 	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
-	KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
+	kubectl="$$(./$(BIN) lab kubectl)"; \
+	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) E2E_NS=$(E2E_NS) \
 		go test -tags e2e -p 1 $(GO_TEST_FLAGS) -timeout 45m -run 'E2E' -v ./... 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
+
+# bench-e2e runs, on the lab (started and stopped as for e2e), the whole
+# lesson (BENCH_LESSON, default mysql) with `run --auto` and as a plain
+# kubectl script of the same steps, alternating BENCH_ROUNDS times (default
+# 2), and prints per step and in total the times and their ratio. Not part
+# of make test.
+bench-e2e: deps build ## the lesson vs a plain kubectl script of its steps, side by side on the lab (not in make test)
+	@started=""; \
+	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
+	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
+	kubectl="$$(./$(BIN) lab kubectl)"; \
+	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) \
+		go test -tags e2e -run XXX -bench LessonVsKubectl -benchtime 1x -timeout 90m ./runner/engine/
 
 # chaos kills the MySQL lesson's process (SIGKILL) at CHAOS_KILLS random
 # moments, half the TUI under tmux and half `run --auto`, starting it again

@@ -37,6 +37,17 @@ type Options struct {
 	Only string
 	// SkipPreflight skips preflight (facts are then assumed sufficient).
 	SkipPreflight bool
+	// Watch does no action at all: each step, in order, waits for its
+	// checks until the cluster reaches its state (someone types the
+	// commands), as `run --watch` does. Preflight only reads, a cordon made
+	// by hand is remembered but not marked, and nothing is cleaned up.
+	Watch bool
+	// MaxWait bounds, with Watch, how long each check of a step waits (0:
+	// as long as it takes).
+	MaxWait time.Duration
+	// ManifestCache is where the copies of the manifests that hand-typed
+	// commands apply are kept ("" : the user's cache directory).
+	ManifestCache string
 	// FromStart runs every step even when the cluster shows the lesson
 	// under way in this namespace; by default Run resumes after the steps
 	// the cluster shows done (runner/evidence), so a run killed midway
@@ -61,10 +72,9 @@ func New(c *kube.Cluster, l *lesson.Lesson, manifests fs.FS, opts Options, obs O
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Engine{
-		env:    step.NewEnv(c, manifests, l.ID, l.Spec, opts.Images),
-		lesson: l, opts: opts, obs: obs, now: time.Now,
-	}
+	env := step.NewEnv(c, manifests, l.ID, l.Spec, opts.Images)
+	env.Observe, env.ManifestCache = opts.Watch, opts.ManifestCache
+	return &Engine{env: env, lesson: l, opts: opts, obs: obs, now: time.Now}
 }
 
 // Env is the step environment (cluster, manifests, recorded state) the
@@ -90,8 +100,21 @@ func (e *Engine) Run(ctx context.Context) *Result {
 	start := e.now()
 	res := &Result{Lesson: e.lesson.ID, Lang: e.opts.Lang, Passed: true}
 	preflightOK := true
+	// Where to resume: after the steps the cluster shows done (judged once
+	// the cluster answered and the cordons are repaired; preflight's
+	// conflicts concern only the steps still to run).
+	resumeAt, judged := 0, false
+	judge := func(ctx context.Context) int {
+		if !judged && !e.opts.FromStart && e.opts.Only == "" {
+			if p, err := e.Judge(ctx, nil, time.Time{}); err == nil {
+				resumeAt = p.Next()
+			}
+		}
+		judged = true
+		return resumeAt
+	}
 	if !e.opts.SkipPreflight {
-		res.Preflight = e.Preflight(ctx)
+		res.Preflight = e.preflight(ctx, judge)
 		for _, it := range res.Preflight {
 			if it.Status == Failed {
 				preflightOK, res.Passed = false, false
@@ -101,11 +124,8 @@ func (e *Engine) Run(ctx context.Context) *Result {
 		e.facts = Facts{Reachable: true, SchedulableNodes: e.maxNodesNeeded(), DefaultStorageClass: "?"}
 	}
 	failed := false
-	resumeAt := 0
-	if preflightOK && !e.opts.FromStart && e.opts.Only == "" {
-		if p, err := e.Judge(ctx, nil, time.Time{}); err == nil {
-			resumeAt = p.Next()
-		}
+	if preflightOK {
+		judge(ctx)
 	}
 	for i, s := range e.lesson.Spec.Steps {
 		if e.opts.Only != "" && s.ID != e.opts.Only {
@@ -121,6 +141,8 @@ func (e *Engine) Run(ctx context.Context) *Result {
 			sr = e.skip(i, s, step.M("ReasonInterrupted"))
 		case failed && !e.opts.KeepGoing:
 			sr = e.skip(i, s, step.M("ReasonEarlierFailed"))
+		case e.opts.Watch:
+			sr = e.Arm(ctx, i).Watch(ctx, e.opts.MaxWait)
 		default:
 			sr = e.RunStep(ctx, i)
 		}
@@ -132,13 +154,16 @@ func (e *Engine) Run(ctx context.Context) *Result {
 	if ctx.Err() != nil {
 		res.Interrupted, res.Passed = true, false
 	}
-	if failed || res.Interrupted {
+	switch {
+	case e.opts.Watch:
+		// Nothing was done, so nothing is undone.
+	case failed || res.Interrupted:
 		why := step.M("AftermathFailed")
 		if res.Interrupted {
 			why = step.M("AftermathInterrupted")
 		}
 		res.Aftermath = e.Aftermath(why, e.opts.NoCleanup || e.opts.Only != "")
-	} else if len(e.env.State.CordonedNodes()) > 0 {
+	case len(e.env.State.CordonedNodes()) > 0:
 		// The lesson passed yet left a node cordoned (no cleanup step):
 		// uncordon anyway, and say so.
 		res.Aftermath = e.Aftermath(step.M("AftermathCordonedLeft"), true)
@@ -207,97 +232,15 @@ func (e *Engine) unavailable(s lesson.Step) step.Msg {
 	return step.Msg{}
 }
 
-// RunStep runs step i of the lesson: the Prepare hook of checks that
-// compare with "before", the action, then each check in order with its
-// timeout (lesson → step → check cascade). A step the cluster cannot run
-// (requires.nodes, requires.storageClass) is Unavailable, not failed. The
-// TUI calls it once per unlocked step; Run calls it for every step.
+// RunStep runs step i of the lesson: it arms the step (the Prepare hooks
+// of the checks that compare with "before", and of the action), does the
+// action, then waits for each check in order with its timeout (lesson →
+// step → check cascade). A step the cluster cannot run (requires.nodes,
+// requires.storageClass) is Unavailable, not failed. Run calls it for
+// every step; the TUI arms the current step itself (Arm) so that its
+// checks run before anyone acts.
 func (e *Engine) RunStep(ctx context.Context, i int) StepResult {
-	s := e.lesson.Spec.Steps[i]
-	start := e.now()
-	sr := StepResult{ID: s.ID, Index: i, Status: Running}
-	e.emit(Event{Kind: StepStarted, Step: s.ID, StepIndex: i})
-	done := func() StepResult {
-		sr.Duration = e.now().Sub(start)
-		e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
-		return sr
-	}
-	if why := e.unavailable(s); !why.IsZero() {
-		sr.Status, sr.Reason = Unavailable, why
-		for _, c := range s.Checks {
-			sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: describe(c), Line: c.Line, Status: Unavailable, Reason: why})
-		}
-		return done()
-	}
-	act, err := step.NewAction(s.Action)
-	if err != nil {
-		sr.Status = Failed
-		sr.Action = ActionResult{Status: Failed, Failure: step.AsFailure(err)}
-		return done()
-	}
-	checks := make([]step.Check, len(s.Checks))
-	for j, c := range s.Checks {
-		if checks[j], err = step.NewCheck(c); err != nil {
-			sr.Status = Failed
-			sr.Action = ActionResult{Desc: act.Describe(), Status: Failed, Failure: step.AsFailure(err)}
-			return done()
-		}
-	}
-	actionTimeout := e.lesson.Spec.CheckTimeout(s, lesson.Check{})
-
-	// Record "before" for checks that compare with it.
-	actx, cancel := context.WithTimeout(ctx, actionTimeout)
-	defer cancel()
-	for j, c := range checks {
-		if p, ok := c.(step.Preparer); ok {
-			if err := p.Prepare(actx, e.env); err != nil {
-				sr.Status = Failed
-				sr.Action = ActionResult{Desc: act.Describe(), Status: Skipped}
-				sr.Checks = e.failChecks(s, checks, j, step.AsFailure(err))
-				return done()
-			}
-		}
-	}
-
-	// The action.
-	astart := e.now()
-	e.emit(Event{Kind: ActionStarted, Step: s.ID, StepIndex: i, Check: -1, Msg: act.Describe()})
-	out, err := act.Run(actx, e.env, func(m step.Msg) {
-		e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: -1, Msg: m})
-	})
-	cancel()
-	sr.Action = ActionResult{Desc: act.Describe(), Status: Passed, Outcome: out, Duration: e.now().Sub(astart)}
-	if err != nil {
-		f := step.AsFailure(err)
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			f.TimedOut, f.After = true, actionTimeout
-		}
-		sr.Action.Status, sr.Action.Failure, sr.Status = Failed, f, Failed
-	}
-	e.emit(Event{Kind: ActionDone, Step: s.ID, StepIndex: i, Check: -1, Action: &sr.Action})
-	if sr.Status == Failed {
-		for j, c := range s.Checks {
-			sr.Checks = append(sr.Checks, CheckResult{Name: c.Name, Desc: checks[j].Describe(), Line: c.Line, Status: Skipped, Reason: step.M("ReasonActionFailed")})
-		}
-		return done()
-	}
-
-	// The checks, in order; the first failure skips the rest.
-	sr.Status = Passed
-	for j, c := range checks {
-		lc := s.Checks[j]
-		cr := CheckResult{Name: lc.Name, Desc: c.Describe(), Line: lc.Line}
-		if sr.Status == Failed {
-			cr.Status, cr.Reason = Skipped, step.M("ReasonEarlierCheckFailed")
-			sr.Checks = append(sr.Checks, cr)
-			continue
-		}
-		if e.waitCheck(ctx, s, i, j, c, &cr, e.lesson.Spec.CheckTimeout(s, lc)) {
-			sr.Status = Failed
-		}
-		sr.Checks = append(sr.Checks, cr)
-	}
-	return done()
+	return e.Arm(ctx, i).Run(ctx)
 }
 
 // failChecks marks check j failed with f and the others skipped.
@@ -314,12 +257,15 @@ func (e *Engine) failChecks(s lesson.Step, checks []step.Check, j int, f *step.F
 }
 
 // waitCheck runs check j of step s (index i) until it passes, fails or
-// times out, fills cr's duration, status and failure, and emits the
+// times out (timeout 0: only ctx bounds it), fills cr's duration, status and failure, and emits the
 // check's events. It reports whether the check failed.
 func (e *Engine) waitCheck(ctx context.Context, s lesson.Step, i, j int, c step.Check, cr *CheckResult, timeout time.Duration) bool {
 	e.emit(Event{Kind: CheckStarted, Step: s.ID, StepIndex: i, Check: j, Msg: cr.Desc})
 	start := e.now()
-	cctx, cancel := context.WithTimeout(ctx, timeout)
+	cctx, cancel := context.WithCancel(ctx)
+	if timeout > 0 {
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+	}
 	err := c.Wait(cctx, e.env, func(m step.Msg) {
 		e.emit(Event{Kind: Progress, Step: s.ID, StepIndex: i, Check: j, Msg: m})
 	})

@@ -17,6 +17,9 @@ const (
 	PreflightDone
 	// StepStarted: a step begins (Step, StepIndex).
 	StepStarted
+	// StepArmed: a watched step's checks start before anyone acts; ByHand
+	// holds the commands that do it by hand (Msg: why there are none).
+	StepArmed
 	// ActionStarted: the step's action begins (Msg is its description).
 	ActionStarted
 	// ActionDone: the action finished (Action set).
@@ -49,6 +52,9 @@ type Event struct {
 	Check int
 	// Msg is the news (Progress), or the description of what starts.
 	Msg step.Msg
+
+	// ByHand are the commands of a step armed for a watch (StepArmed).
+	ByHand *step.ByHand
 
 	Preflight   *PreflightItem
 	Action      *ActionResult

@@ -41,8 +41,24 @@ type Facts struct {
 // missing) and is not being deleted, enough schedulable nodes, a default
 // StorageClass, every verb the lesson uses (SelfSubjectAccessReview), the
 // lesson's images on the nodes, and no conflicting objects in the
-// namespace. Items are reported to the observer as they finish.
-func (e *Engine) Preflight(ctx context.Context) []PreflightItem {
+// namespace. Items are reported to the observer as they finish. With
+// Options.Watch it only reads: the namespace is not created, no cordon is
+// repaired, only the checks' verbs are asked for and conflicts do not
+// matter (nothing is applied).
+func (e *Engine) Preflight(ctx context.Context) []PreflightItem { return e.PreflightFrom(ctx, 0) }
+
+// PreflightFrom is Preflight for a lesson resumed at step from: objects
+// that the manifests of earlier steps name are the lesson's by then —
+// applied by the tutor or typed by the learner — so only later steps'
+// manifests can conflict.
+func (e *Engine) PreflightFrom(ctx context.Context, from int) []PreflightItem {
+	return e.preflight(ctx, func(context.Context) int { return from })
+}
+
+// preflight runs the items; from tells, when the conflicts item needs it,
+// at which step the lesson resumes (Run judges it from the cluster then,
+// once the namespace is known and the cordons repaired).
+func (e *Engine) preflight(ctx context.Context, from func(context.Context) int) []PreflightItem {
 	e.emit(Event{Kind: PreflightStarted})
 	var items []PreflightItem
 	add := func(name step.Msg, f func(context.Context) (Status, step.Msg, step.Msg)) bool {
@@ -62,11 +78,15 @@ func (e *Engine) Preflight(ctx context.Context) []PreflightItem {
 		return items
 	}
 	add(step.M("PreflightNodes"), e.preflightNodes)
-	add(step.M("PreflightCordons"), e.preflightCordons)
+	if !e.opts.Watch {
+		add(step.M("PreflightCordons"), e.preflightCordons)
+	}
 	add(step.M("PreflightStorageClass"), e.preflightStorageClass)
 	add(step.M("PreflightPermissions"), e.preflightPermissions)
 	add(step.M("PreflightImages"), e.preflightImages)
-	add(step.M("PreflightConflicts"), e.preflightConflicts)
+	if !e.opts.Watch {
+		add(step.M("PreflightConflicts"), func(ctx context.Context) (Status, step.Msg, step.Msg) { return e.preflightConflicts(ctx, from(ctx)) })
+	}
 	return items
 }
 
@@ -115,6 +135,9 @@ func (e *Engine) preflightNamespace(ctx context.Context) (Status, step.Msg, step
 			return Passed, step.M("PreflightNamespaceAssumed", "Namespace", ns), step.Msg{}
 		}
 		return Failed, step.M("StepError", "Error", err.Error()), step.M("HintAPI")
+	}
+	if e.opts.Watch {
+		return Warning, step.M("PreflightNamespaceMissing", "Namespace", ns), step.M("HintNamespaceMissing", "Namespace", ns)
 	}
 	_, err = nss.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns,
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "kubetutor"}}}, metav1.CreateOptions{FieldManager: step.FieldManager})
@@ -224,11 +247,15 @@ func (e *Engine) preflightStorageClass(ctx context.Context) (Status, step.Msg, s
 	return st, step.M("PreflightNoStorageClass", "Count", len(l.Items)), step.M("HintStorageClass")
 }
 
-// verbs collects every permission the lesson needs.
+// verbs collects every permission the lesson needs (with Options.Watch,
+// its checks' only).
 func (e *Engine) verbs() []step.Verb {
 	seen := map[step.Verb]bool{}
 	var out []step.Verb
 	for _, s := range e.lesson.Spec.Steps {
+		if e.opts.Watch {
+			s.Action = step.ActionOf(&step.Wait{})
+		}
 		for _, v := range step.StepVerbs(e.env, s) {
 			if !seen[v] {
 				seen[v] = true
@@ -343,13 +370,14 @@ func sortedValues(m map[string]string) []string {
 	return out
 }
 
-// preflightConflicts looks for objects with the manifests' names that
-// kubetutor did not create (fatal: the lesson would take them over), and
-// for leftovers of an earlier run (a warning: their data carries over).
-func (e *Engine) preflightConflicts(ctx context.Context) (Status, step.Msg, step.Msg) {
+// preflightConflicts looks for objects with the names of the manifests of
+// steps from on that kubetutor did not create (fatal: the lesson would take
+// them over), and for leftovers of an earlier run (a warning: their data
+// carries over).
+func (e *Engine) preflightConflicts(ctx context.Context, from int) (Status, step.Msg, step.Msg) {
 	var foreign, ours []string
 	seen := map[string]bool{}
-	for _, s := range e.lesson.Spec.Steps {
+	for _, s := range e.lesson.Spec.Steps[min(from, len(e.lesson.Spec.Steps)):] {
 		m, ok := s.Action.Body.(lesson.ManifestUser)
 		if !ok {
 			continue
@@ -399,6 +427,10 @@ func (e *Engine) preflightConflicts(ctx context.Context) (Status, step.Msg, step
 		return Failed, step.M("PreflightForeignObjects", "Objects", strings.Join(foreign, ", "), "Namespace", e.env.Namespace()), step.M("HintOtherNamespace")
 	}
 	var leftovers []string
+	if from > 0 {
+		// Resuming: what earlier steps made is meant to be there.
+		return Passed, step.M("PreflightNoConflicts", "Namespace", e.env.Namespace()), step.Msg{}
+	}
 	if sel := e.lesson.Spec.Selector; sel != "" {
 		pvcs, err := e.env.Cluster.Client.CoreV1().PersistentVolumeClaims(e.env.Namespace()).List(ctx, metav1.ListOptions{LabelSelector: sel})
 		if err == nil {

@@ -20,6 +20,10 @@ type Text struct {
 	Progress bool
 	// Titles maps step IDs to their headings in the user's language.
 	Titles map[string]string
+	// Watch prints, for `run --watch`, the commands that do each step by
+	// hand as the step becomes current, and "reached" with the step's time
+	// once the cluster is in its state.
+	Watch bool
 }
 
 // FormatDuration writes a duration the way reports show it: 850ms, 12.3s,
@@ -69,6 +73,20 @@ func (t *Text) Observe(e Event) {
 		}
 	case StepStarted:
 		fmt.Fprintf(w, "%s\n", tr.T("TextStep", map[string]any{"N": e.StepIndex + 1, "Of": e.Steps, "ID": e.Step, "Title": t.Titles[e.Step]}))
+	case StepArmed:
+		if !t.Watch || e.ByHand == nil {
+			return
+		}
+		for _, l := range e.ByHand.Lines {
+			fmt.Fprintf(w, "   $ %s\n", l)
+		}
+		if !e.ByHand.Note.IsZero() {
+			fmt.Fprintln(w, indent(e.ByHand.Note.Text(tr), "     "))
+		}
+		if !e.Msg.IsZero() {
+			fmt.Fprintln(w, indent(e.Msg.Text(tr), "     "))
+		}
+		fmt.Fprintf(w, "   ⋯ %s\n", tr.T("TextWatching", nil))
 	case ActionStarted:
 		fmt.Fprintf(w, " • %s\n", e.Msg.Text(tr))
 	case ActionDone:
@@ -94,6 +112,9 @@ func (t *Text) Observe(e Event) {
 		}
 	case StepDone:
 		s := e.StepResult
+		if t.Watch && s.Status == Passed {
+			fmt.Fprintf(w, " ✓ %s\n", tr.T("TextReached", map[string]any{"N": s.Index + 1, "Duration": FormatDuration(s.Duration)}))
+		}
 		switch s.Status {
 		case Unavailable, Skipped:
 			if e.StepResult.Reason.IsZero() {

@@ -1,8 +1,13 @@
 // Package flow is the pure progression logic of a lesson in the TUI: which
 // step is unlocked, what a key press does, how skip-with-catch-up, reset,
 // resume and quit-while-busy proceed. Next(state, event) returns the new
-// state and the effects the UI must carry out (run a step, save, clean up,
-// quit); it does no I/O, so it is table-tested.
+// state and the effects the UI must carry out (watch or run a step, save,
+// clean up, quit); it does no I/O, so it is table-tested.
+//
+// The current step is always watched: whenever a step becomes current and
+// the lesson waits for the learner, Next asks for Watch, so the step
+// unlocks the moment the cluster reaches its state, whoever typed the
+// commands; Enter (Run) stops the watch and lets the tutor do the step.
 package flow
 
 // Status of one step.
@@ -58,12 +63,21 @@ type State struct {
 // Effect is something the UI must do after a transition.
 type Effect interface{ effect() }
 
-// RunStep runs step Index. With CatchUp, the step's checks are tried first
-// and its action runs only if they do not already pass.
+// RunStep runs step Index (it stops the step's watch first). With
+// CatchUp, the step's checks are tried first and its action runs only if
+// they do not already pass.
 type RunStep struct {
 	Index   int
 	CatchUp bool
 }
+
+// Watch arms step Index — its "before" state taken now — and waits for its
+// checks without acting; the result comes back as StepPassed or
+// WatchFailed.
+type Watch struct{ Index int }
+
+// StopWatch stops the current step's watch.
+type StopWatch struct{}
 
 // CancelStep cancels the running step's context.
 type CancelStep struct{}
@@ -85,6 +99,8 @@ type Uncordon struct{}
 type Quit struct{}
 
 func (RunStep) effect()       {}
+func (Watch) effect()         {}
+func (StopWatch) effect()     {}
 func (CancelStep) effect()    {}
 func (Cleanup) effect()       {}
 func (Save) effect()          {}
@@ -114,8 +130,14 @@ type SkipTo struct{ Index int }
 // StepPassed, StepFailed and StepUnavailable report a step's outcome.
 type StepPassed struct{ Index int }
 
-// StepFailed reports that a step's action or check failed.
+// StepFailed reports that a step's action or check failed when the tutor
+// ran it; the step is watched again, so the learner may fix it by hand.
 type StepFailed struct{ Index int }
+
+// WatchFailed reports that a watched step's check failed for good (the
+// learner replaced an object that had to stay, or the step could not be
+// armed): it is not watched again until Enter retries it.
+type WatchFailed struct{ Index int }
 
 // StepUnavailable reports that the cluster cannot do a step.
 type StepUnavailable struct{ Index int }
@@ -144,6 +166,7 @@ func (Run) event()             {}
 func (SkipTo) event()          {}
 func (StepPassed) event()      {}
 func (StepFailed) event()      {}
+func (WatchFailed) event()     {}
 func (StepUnavailable) event() {}
 func (StepCancelled) event()   {}
 func (Answer) event()          {}
@@ -171,19 +194,19 @@ func Next(s State, e Event) (State, []Effect) {
 			s.Mode, s.Resume = ResumePrompt, first
 			return s, nil
 		}
-		return unlock(s, 0), nil
+		return watched(unlock(s, 0))
 
 	case Answer:
 		switch s.Mode {
 		case ResumePrompt:
 			if e.Yes {
-				return unlock(s, s.Resume), []Effect{Save{}}
+				return watched(unlock(s, s.Resume), Save{})
 			}
-			return unlock(State{Steps: make([]Status, len(s.Steps))}, 0), []Effect{ClearProgress{}}
+			return watched(unlock(State{Steps: make([]Status, len(s.Steps))}, 0), ClearProgress{})
 		case ConfirmReset:
 			if e.Yes {
 				s.Mode = Resetting
-				return s, []Effect{Cleanup{}}
+				return s, []Effect{StopWatch{}, Cleanup{}}
 			}
 			s.Mode = s.Prev
 		case ConfirmQuit:
@@ -224,23 +247,34 @@ func Next(s State, e Event) (State, []Effect) {
 			s.Steps[i+1] = Running
 			return s, []Effect{Save{}, RunStep{Index: i + 1, CatchUp: true}}
 		}
-		if s.Mode == ConfirmQuit { // unlock behind the prompt
+		if s.Mode == ConfirmQuit || s.Mode == ConfirmReset { // unlock behind the prompt
+			prompt := s.Mode
 			s = unlock(s, i+1)
-			s.Prev, s.Mode = s.Mode, ConfirmQuit
-			return s, []Effect{Save{}}
+			s.Prev, s.Mode = s.Mode, prompt
+			return watched(s, Save{})
 		}
-		return unlock(s, i+1), []Effect{Save{}}
+		return watched(unlock(s, i+1), Save{})
 
-	case StepFailed:
-		if e.Index < 0 || e.Index >= len(s.Steps) {
+	case StepFailed, WatchFailed:
+		i, rewatch := 0, false
+		switch e := e.(type) {
+		case StepFailed:
+			i, rewatch = e.Index, true
+		case WatchFailed:
+			i = e.Index
+		}
+		if i < 0 || i >= len(s.Steps) {
 			return s, nil
 		}
-		s.Steps[e.Index] = Failed
-		s.Current = e.Index
-		if s.Mode == ConfirmQuit {
+		s.Steps[i] = Failed
+		s.Current = i
+		if s.Mode == ConfirmQuit || s.Mode == ConfirmReset {
 			s.Prev = Idle
 		} else {
 			s.Mode = Idle
+		}
+		if rewatch {
+			return watched(s, Save{})
 		}
 		return s, []Effect{Save{}}
 
@@ -250,7 +284,7 @@ func Next(s State, e Event) (State, []Effect) {
 			s.Current = e.Index
 		}
 		s.Mode = Idle
-		return s, nil
+		return watched(s)
 
 	case AskReset:
 		switch s.Mode {
@@ -260,7 +294,7 @@ func Next(s State, e Event) (State, []Effect) {
 		return s, nil
 
 	case ResetDone:
-		return unlock(State{Steps: make([]Status, len(s.Steps))}, 0), []Effect{ClearProgress{}}
+		return watched(unlock(State{Steps: make([]Status, len(s.Steps))}, 0), ClearProgress{})
 
 	case AskQuit:
 		switch s.Mode {
@@ -276,6 +310,17 @@ func Next(s State, e Event) (State, []Effect) {
 		return s, []Effect{CancelStep{}, Uncordon{}, Save{}, Quit{}}
 	}
 	return s, nil
+}
+
+// watched returns s with effects, followed by Watch of the current step
+// when the lesson now waits for the learner on it (idle, or idle behind a
+// prompt).
+func watched(s State, effects ...Effect) (State, []Effect) {
+	idle := s.Mode == Idle || ((s.Mode == ConfirmQuit || s.Mode == ConfirmReset) && s.Prev == Idle)
+	if idle && s.Current < len(s.Steps) {
+		effects = append(effects, Watch{Index: s.Current})
+	}
+	return s, effects
 }
 
 // unlock makes step i current (or shows the summary after the last step).

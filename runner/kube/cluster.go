@@ -6,6 +6,7 @@ package kube
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -36,6 +37,12 @@ type Cluster struct {
 	Config *rest.Config
 	// Context is the kubeconfig context's name, for messages ("" in tests).
 	Context string
+	// Kubectl are the flags a kubectl typed by hand needs to reach the same
+	// cluster and namespace, beyond what it reads by itself: --kubeconfig
+	// when one was given on the command line, --context when it is not the
+	// current context, -n when it is not that context's namespace. Empty
+	// when the kubeconfig's defaults are where the lesson runs.
+	Kubectl []string
 }
 
 // Parts are the pieces of a Cluster; tests pass fakes.
@@ -80,6 +87,24 @@ func New(flags *genericclioptions.ConfigFlags) (*Cluster, error) {
 	if flags.Context != nil && *flags.Context != "" {
 		ctxName = *flags.Context
 	}
+	var kubectl []string
+	if flags.KubeConfig != nil && *flags.KubeConfig != "" {
+		path, err := filepath.Abs(*flags.KubeConfig)
+		if err != nil {
+			path = *flags.KubeConfig
+		}
+		kubectl = append(kubectl, "--kubeconfig", path)
+	}
+	if ctxName != raw.CurrentContext {
+		kubectl = append(kubectl, "--context", ctxName)
+	}
+	defaultNS := "default"
+	if c, ok := raw.Contexts[ctxName]; ok && c.Namespace != "" {
+		defaultNS = c.Namespace
+	}
+	if ns != defaultNS {
+		kubectl = append(kubectl, "-n", ns)
+	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build clientset: %w", err)
@@ -104,7 +129,7 @@ func New(flags *genericclioptions.ConfigFlags) (*Cluster, error) {
 		Client: client, Dynamic: dyn, Mapper: mapper, Scales: scales,
 		Exec:      &RESTExecutor{Config: cfg, Client: client},
 		Forward:   &RESTPortForwarder{Config: cfg, Client: client},
-		Namespace: ns, Config: cfg, Context: ctxName,
+		Namespace: ns, Config: cfg, Context: ctxName, Kubectl: kubectl,
 	}, nil
 }
 

@@ -23,6 +23,8 @@ type State struct {
 	Nodes []Node
 	// APIError says why the apiserver could not be asked, if it could not.
 	APIError string
+	// Kubectl is the lab's kubectl when it was built (see Kubectl), else "".
+	Kubectl string
 }
 
 // Process is one component process of the lab.
@@ -67,6 +69,9 @@ func (s State) Print(w io.Writer) {
 	}
 	if len(s.Processes) == 0 {
 		fmt.Fprintf(w, "The lab is not running (state dir %s). Start it with: kubetutor lab up\n", s.StateDir)
+		if s.Kubectl != "" {
+			fmt.Fprintf(w, "kubectl:    %s\n", s.Kubectl)
+		}
 		return
 	}
 	for _, p := range s.Processes {
@@ -83,6 +88,9 @@ func (s State) Print(w io.Writer) {
 		fmt.Fprintf(w, " %s node %-23s %s %s\n", mark(n.Ready), n.Name, ready, n.PodCIDR)
 	}
 	fmt.Fprintf(w, "kubeconfig: %s\n", s.Kubeconfig)
+	if s.Kubectl != "" {
+		fmt.Fprintf(w, "kubectl:    %s\n", s.Kubectl)
+	}
 }
 
 // Status reports which lab processes run and, when the apiserver answers,
@@ -95,6 +103,7 @@ func Status(ctx context.Context, o Options) (State, error) {
 	l := layout{dir: o.StateDir}
 	p := procs{l: l}
 	s := State{StateDir: l.dir, Kubeconfig: l.adminKubeconfig()}
+	s.Kubectl = builtKubectl(ctx, o)
 	for _, n := range p.names() {
 		b, _ := os.ReadFile(p.pidFile(n))
 		rec, _ := parsePIDRecord(string(b))
@@ -220,4 +229,22 @@ func labProcesses(stateDir, cacheDir string) []int {
 		}
 	}
 	return out
+}
+
+// builtKubectl is the path of the lab's kubectl when Kubectl built it,
+// else "" (Status never builds it).
+func builtKubectl(ctx context.Context, o Options) string {
+	gov, err := goVersion(ctx)
+	if err != nil {
+		return ""
+	}
+	b, _, err := binDir(o, gov)
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(filepath.Dir(b.dir), "kubectl")
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "kubectl")
 }

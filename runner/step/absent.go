@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -57,4 +58,13 @@ func (c *Absent) Wait(ctx context.Context, env *Env, report Reporter) error {
 // starts), so it holds or not, and proves nothing by itself.
 func (c *Absent) Evidence(h *History, since time.Time) Evidence {
 	return state(len(c.ObjectRef.select_(h)) == 0, Msg{})
+}
+
+// KubectlWait implements KubectlWaiter (a selector matching nothing makes
+// kubectl wait fail, hence a loop).
+func (c *Absent) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	if c.Name != "" {
+		return []string{env.kubectlWait("delete", timeout, resourceName(c.Kind, c.Name))}
+	}
+	return []string{untilLoop(fmt.Sprintf("[ -z \"$(%s)\" ]", env.kubectl("get", strings.ToLower(c.Kind), "-l", c.Selector, "-o", "name")), 500*time.Millisecond, timeout)}
 }

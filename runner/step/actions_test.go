@@ -168,7 +168,7 @@ func TestDrainEvictsOnlyTheLessonsPodsAndRecordsTheCordon(t *testing.T) {
 		mysqlPod("mysql-2", true, onNode("node-1"), owned), mysqlPod("mysql-1", true, onNode("node-2"), owned), other)
 	evicted := evictions(f, nil)
 	var progress []string
-	a := &Drain{NodeOp{Pod: "mysql-2"}}
+	a := &Drain{NodeOp: NodeOp{Pod: "mysql-2"}}
 	out, err := a.Run(context.Background(), env, func(m Msg) { progress = append(progress, m.String()) })
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestDrainBlockedByPDBStillRecordsCordon(t *testing.T) {
 	evictions(f, func(string) bool { return true })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*1e6)
 	defer cancel()
-	_, err := (&Drain{NodeOp{Pod: "mysql-2"}}).Run(ctx, env, func(Msg) {})
+	_, err := (&Drain{NodeOp: NodeOp{Pod: "mysql-2"}}).Run(ctx, env, func(Msg) {})
 	if err == nil {
 		t.Fatal("drain passed although every eviction is refused")
 	}
@@ -232,7 +232,7 @@ func TestDrainBlockedByPDBStillRecordsCordon(t *testing.T) {
 
 func TestCordonOfAlreadyCordonedNodeIsNotOurs(t *testing.T) {
 	env, _ := newEnv(t, node("node-1", true), mysqlPod("mysql-2", true, onNode("node-1")))
-	if _, err := (&Cordon{NodeOp{Node: "node-1"}}).Run(context.Background(), env, func(Msg) {}); err != nil {
+	if _, err := (&Cordon{NodeOp: NodeOp{Node: "node-1"}}).Run(context.Background(), env, func(Msg) {}); err != nil {
 		t.Fatal(err)
 	}
 	if got := env.State.CordonedNodes(); len(got) != 0 {

@@ -64,6 +64,22 @@ func (a *Apply) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 	return Outcome{Msg: M("OutcomeApplied", "Count", len(applied), "Objects", strings.Join(applied, ", "), "Namespace", env.Namespace())}, nil
 }
 
+// Commands implements Action: `kubectl apply -f` of the copies of the
+// files the tutor keeps (ManifestCopy), so the command works from any
+// directory. kubectl applies client-side where the tutor applies
+// server-side; the objects come out the same.
+func (a *Apply) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	args := []string{"apply"}
+	for _, f := range a.Files {
+		p, err := env.ManifestCopy(f)
+		if err != nil {
+			return ByHand{}, fail(err, M("StepManifestUnreadable", "File", f, "Error", err.Error()), M("HintManifest"))
+		}
+		args = append(args, "-f", p)
+	}
+	return ByHand{Lines: []string{env.kubectl(args...)}}, nil
+}
+
 // ReadManifest decodes every non-empty YAML document of file in fsys.
 func ReadManifest(fsys fs.FS, file string) ([]*unstructured.Unstructured, error) {
 	raw, err := fs.ReadFile(fsys, file)

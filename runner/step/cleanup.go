@@ -55,6 +55,26 @@ func (a *Cleanup) Run(ctx context.Context, env *Env, report Reporter) (Outcome, 
 	return Outcome{Msg: M("OutcomeCleanup", "Count", len(res.Deleted), "Nodes", strings.Join(res.Uncordoned, ", ")), Output: strings.Join(res.Deleted, "\n")}, err
 }
 
+// Commands implements Action: one `kubectl delete` of every kind cleanup
+// deletes, by the lesson's selector, after `kubectl uncordon` of the nodes
+// the lesson's namespace has cordoned, if any. kubectl delete waits for
+// the objects to go; the tutor's does not (its absent checks wait).
+func (a *Cleanup) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	if env.Spec.Selector == "" {
+		return ByHand{}, &Failure{Msg: M("StepNoSelector"), Hint: M("HintNoSelector")}
+	}
+	var h ByHand
+	if nodes := cordonedNodes(ctx, env); len(nodes) > 0 {
+		h.Lines = append(h.Lines, env.kubectl(append([]string{"uncordon"}, nodes...)...))
+	}
+	kinds := make([]string, len(cleanupKinds))
+	for i, k := range cleanupKinds {
+		kinds[i] = k.Resource
+	}
+	h.Lines = append(h.Lines, env.kubectl("delete", strings.Join(kinds, ","), "-l", env.Spec.Selector))
+	return h, nil
+}
+
 // CleanupResult records what cleanup did.
 type CleanupResult struct {
 	// Deleted are "resource/name" of the objects deleted.

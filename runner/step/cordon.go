@@ -11,6 +11,7 @@ import (
 // someone else cordoned is left alone.
 type Cordon struct {
 	NodeOp `yaml:",inline"`
+	armed  armedNode
 }
 
 func init() { RegisterAction[Cordon]("cordon", `{pod: mysql-2}`) }
@@ -24,9 +25,36 @@ func (a *Cordon) Describe() Msg { return M("KindCordon", "Pod", a.Pod, "Node", a
 // Verbs implements Kind.
 func (a *Cordon) Verbs() []Verb { return nodeVerbs }
 
+// Prepare implements Preparer: it records the node of the pod when armed.
+func (a *Cordon) Prepare(ctx context.Context, env *Env) error {
+	a.armed.prepare(ctx, env, a.NodeOp)
+	return nil
+}
+
+// Commands implements Action: `kubectl cordon NODE`, which does not mark
+// the cordon as the lesson's — the tutor adopts it once the step passes.
+func (a *Cordon) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	node, err := a.armed.node(ctx, env, a.NodeOp)
+	if err != nil {
+		return ByHand{}, err
+	}
+	return ByHand{Lines: []string{env.kubectl("cordon", node)}}, nil
+}
+
+// AlreadyDone implements AlreadyDoner: the node is cordoned.
+func (a *Cordon) AlreadyDone(ctx context.Context, env *Env) (bool, Msg) {
+	if node, cordoned := a.armed.unschedulable(ctx, env, a.NodeOp); cordoned {
+		return true, M("AlreadyCordoned", "Node", node)
+	}
+	return false, Msg{}
+}
+
+// Adopt implements Adopter: a node cordoned by hand gets the lesson's mark.
+func (a *Cordon) Adopt(ctx context.Context, env *Env) error { return a.armed.adopt(ctx, env) }
+
 // Run implements Action.
 func (a *Cordon) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
-	node, err := nodeOf(ctx, env, a.NodeOp)
+	node, err := a.armed.node(ctx, env, a.NodeOp)
 	if err != nil {
 		return Outcome{}, err
 	}

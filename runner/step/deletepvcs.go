@@ -60,6 +60,14 @@ func (a *DeletePVCs) Run(ctx context.Context, env *Env, report Reporter) (Outcom
 	return Outcome{Msg: M("OutcomeDeletedPVCs", "Count", len(deleted), "Names", strings.Join(deleted, ", "))}, nil
 }
 
+// Commands implements Action.
+func (a *DeletePVCs) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	if len(a.Names) == 0 {
+		return ByHand{Lines: []string{env.kubectl("delete", "pvc", "-l", a.Selector)}}, nil
+	}
+	return ByHand{Lines: []string{env.kubectl(append([]string{"delete", "pvc"}, a.Names...)...)}}, nil
+}
+
 // namesOr describes claims by their names, or by the selector when no
 // names are given.
 func namesOr(names []string, selector string) string {

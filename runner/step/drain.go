@@ -21,8 +21,13 @@ import (
 // its pod. It lists pods only in the lesson's namespace, so a learner needs
 // no right to read other namespaces, and learners sharing a cluster never
 // evict each other's pods. Eviction and waiting are kubectl's drain library.
+//
+// Done by hand it is `kubectl drain NODE --ignore-daemonsets
+// --delete-emptydir-data --force --pod-selector SELECTOR` (Commands), the
+// node being the one the pod is on when the step is armed.
 type Drain struct {
 	NodeOp `yaml:",inline"`
+	armed  armedNode
 }
 
 func init() { RegisterAction[Drain]("drain", `{pod: mysql-2}`) }
@@ -38,9 +43,53 @@ func (a *Drain) Verbs() []Verb {
 	return append(nodeVerbs, Verb{Resource: "pods", Verb: "list"}, Verb{Resource: "pods", Subresource: "eviction", Verb: "create"})
 }
 
+// Prepare implements Preparer: it records the node the step is about (the
+// pod's, when armed), so that neither Run nor Commands pick the node the
+// pod moved to after a drain by hand.
+func (a *Drain) Prepare(ctx context.Context, env *Env) error {
+	a.armed.prepare(ctx, env, a.NodeOp)
+	return nil
+}
+
+// Commands implements Action. kubectl drain lists the node's pods in every
+// namespace, so --pod-selector limits it to the lesson's pods; unlike the
+// tutor's, it also evicts such pods of other namespaces (another learner's
+// on a shared cluster), and it does not mark the cordon as the lesson's —
+// the tutor adopts it once the step passes (see Adopter).
+func (a *Drain) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	node, err := a.armed.node(ctx, env, a.NodeOp)
+	if err != nil {
+		return ByHand{}, err
+	}
+	args := []string{"drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--force"}
+	note := M("ByHandDrainAll", "Namespace", env.Namespace())
+	if sel := env.Spec.Selector; sel != "" {
+		args = append(args, "--pod-selector", sel)
+		note = M("ByHandDrain", "Namespace", env.Namespace(), "Selector", sel)
+	}
+	return ByHand{Lines: []string{env.kubectl(args...)}, Note: note}, nil
+}
+
+// AlreadyDone implements AlreadyDoner: the node is cordoned and none of
+// the namespace's pods that a drain evicts is left on it.
+func (a *Drain) AlreadyDone(ctx context.Context, env *Env) (bool, Msg) {
+	node, cordoned := a.armed.unschedulable(ctx, env, a.NodeOp)
+	if !cordoned {
+		return false, Msg{}
+	}
+	pods, err := podsToEvict(ctx, env, node)
+	if err != nil || len(pods) > 0 {
+		return false, Msg{}
+	}
+	return true, M("AlreadyDrained", "Node", node)
+}
+
+// Adopt implements Adopter: a node drained by hand gets the lesson's mark.
+func (a *Drain) Adopt(ctx context.Context, env *Env) error { return a.armed.adopt(ctx, env) }
+
 // Run implements Action.
 func (a *Drain) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
-	node, err := nodeOf(ctx, env, a.NodeOp)
+	node, err := a.armed.node(ctx, env, a.NodeOp)
 	if err != nil {
 		return Outcome{}, err
 	}

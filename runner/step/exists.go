@@ -2,7 +2,9 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -114,4 +116,12 @@ func matching(s snapshot, name string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// KubectlWait implements KubectlWaiter.
+func (c *Exists) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	if c.Name != "" {
+		return []string{env.kubectlWait("create", timeout, resourceName(c.Kind, c.Name))}
+	}
+	return []string{untilLoop(fmt.Sprintf("[ -n \"$(%s)\" ]", env.kubectl("get", strings.ToLower(c.Kind), "-l", c.Selector, "-o", "name")), 500*time.Millisecond, timeout)}
 }

@@ -20,7 +20,8 @@ import (
 //     i18n/kinds.<lang>.toml), used in the step's plan before it runs, while
 //     it runs and in reports;
 //   - Verbs: the permissions it needs (preflight; a workshop learner's Role);
-//   - its behaviour: Run for an action; Wait and Evidence for a check;
+//   - its behaviour: Run and Commands (the same by hand, with kubectl) for
+//     an action; Wait and Evidence for a check;
 //   - its registration: RegisterAction or RegisterCheck in an init function
 //     of the file, with an example of its fields that the kinds test
 //     validates, describes and translates in every language.
@@ -39,6 +40,10 @@ type Action interface {
 	Kind
 	// Run does it. Errors are *Failure values with a hint where possible.
 	Run(ctx context.Context, env *Env, report Reporter) (Outcome, error)
+	// Commands are the kubectl command lines that do by hand what Run
+	// does, in env's namespace and context. They may read the cluster
+	// (drain names the node it will drain).
+	Commands(ctx context.Context, env *Env) (ByHand, error)
 }
 
 // Check is a condition a step waits for.

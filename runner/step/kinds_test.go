@@ -1,6 +1,7 @@
 package step
 
 import (
+	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -21,7 +22,9 @@ import (
 // TestEveryKind walks every registered action and check kind and fails when
 // one of the facets a kind declares in its file is missing or wrong: its
 // example parses and validates, its description is translated in every
-// language, its fields are documented, and the README's tables list it.
+// language, its fields are documented, an action's example can be done by
+// hand (kubectl commands, or a translated note on why there is nothing to
+// type), and the README's tables list it.
 func TestEveryKind(t *testing.T) {
 	cat, err := l10n.LoadCatalog(i18n.FS)
 	if err != nil {
@@ -90,10 +93,39 @@ func TestEveryKind(t *testing.T) {
 						t.Errorf("field %s.%s has no doc comment (lesson authors read it)", typ.Name(), f)
 					}
 				}
+				if !check {
+					byHand(t, cat, body)
+				}
 				if !regexp.MustCompile("(?m)^\\| `" + name + "`").Match(readme) {
 					t.Errorf("the README's table of %s does not list `%s`", section, name)
 				}
 			})
+		}
+	}
+}
+
+// byHand checks the commands of an action's example on a cluster holding
+// what the examples name (mysql-2 on node-1, the StatefulSet mysql, …).
+func byHand(t *testing.T, cat *l10n.Catalog, body lesson.Body) {
+	t.Helper()
+	env, _ := byHandEnv(t)
+	h, err := body.(Action).Commands(context.Background(), env)
+	if err != nil {
+		t.Fatalf("Commands: %v", err)
+	}
+	if len(h.Lines) == 0 && h.Note.IsZero() {
+		t.Error("Commands gives no command and no note saying why")
+	}
+	for _, l := range h.Lines {
+		if !strings.HasPrefix(l, "kubectl ") {
+			t.Errorf("command %q is not a kubectl command line", l)
+		}
+	}
+	if !h.Note.IsZero() {
+		for _, lang := range l10n.Supported {
+			if got := h.Note.Text(cat.Translator(lang)); got == h.Note.ID || strings.Contains(got, "<no value>") {
+				t.Errorf("%s: note %s is not translated: %q", lang, h.Note.ID, got)
+			}
 		}
 	}
 }

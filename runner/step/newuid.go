@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -96,4 +97,11 @@ func (c *NewUID) Evidence(h *History, since time.Time) Evidence {
 		return proven(at, M("EvidenceNewUID", "What", c.Name, "At", clock(at)))
 	}
 	return Evidence{Proof: NotYet}
+}
+
+// KubectlWait implements KubectlWaiter: a loop until the object has
+// another UID than when the step was armed.
+func (c *NewUID) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	get := env.kubectl("get", strings.ToLower(c.Kind), c.Name, "-o", "jsonpath={.metadata.uid}")
+	return []string{untilLoop(fmt.Sprintf("u=$(%s 2>/dev/null) && [ -n \"$u\" ] && [ \"$u\" != %s ]", get, ShellQuote(string(c.before))), 500*time.Millisecond, timeout)}
 }

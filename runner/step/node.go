@@ -188,3 +188,120 @@ var nodeVerbs = []Verb{{Resource: "nodes", Verb: "get", Cluster: true}, {Resourc
 func markedBy(n *corev1.Node, mark string) bool {
 	return n.Spec.Unschedulable && n.Annotations[CordonedByAnnotation] == mark
 }
+
+// armedNode is what drain and cordon remember when their step is armed
+// (Prepare): the node they are about — the node of the pod then — and
+// whether it was already unschedulable. Once a learner drained it by hand
+// the pod runs elsewhere; the action still means the node it was on, so
+// Enter never cordons a second node.
+type armedNode struct {
+	name string
+	// cordoned: the node was unschedulable when armed (not our doing).
+	cordoned bool
+}
+
+// prepare records the node of op now. It never fails: a pod that is not
+// there yet leaves the node to be found when the action runs.
+func (n *armedNode) prepare(ctx context.Context, env *Env, op NodeOp) {
+	node, err := nodeOf(ctx, env, op)
+	if err != nil {
+		return
+	}
+	n.name = node
+	if nd, err := env.Cluster.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); err == nil {
+		n.cordoned = nd.Spec.Unschedulable
+	}
+}
+
+// node is the node the action works on: the one recorded when armed, else
+// the node of op now.
+func (n *armedNode) node(ctx context.Context, env *Env, op NodeOp) (string, error) {
+	if n.name != "" {
+		return n.name, nil
+	}
+	return nodeOf(ctx, env, op)
+}
+
+// unschedulable reports whether the action's node is cordoned now.
+func (n *armedNode) unschedulable(ctx context.Context, env *Env, op NodeOp) (string, bool) {
+	node, err := n.node(ctx, env, op)
+	if err != nil {
+		return "", false
+	}
+	nd, err := env.Cluster.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		return node, false
+	}
+	return node, nd.Spec.Unschedulable
+}
+
+// adopt gives a node cordoned by hand since the step was armed the
+// lesson's cordon mark, in one resourceVersion-guarded patch, and records
+// it in env.State: from then on the uncordon step, cleanup and the safety
+// nets undo it as if the tutor had cordoned it. A node that was already
+// cordoned when armed, or carries someone's mark, is left alone. A run
+// that only observes (env.Observe) records it without marking it.
+func (n *armedNode) adopt(ctx context.Context, env *Env) error {
+	if n.name == "" || n.cordoned {
+		return nil
+	}
+	nodes := env.Cluster.Client.CoreV1().Nodes()
+	if env.Observe {
+		if nd, err := nodes.Get(ctx, n.name, metav1.GetOptions{}); err == nil && nd.Spec.Unschedulable && nd.Annotations[CordonedByAnnotation] == "" {
+			env.State.Cordoned(n.name)
+		}
+		return nil
+	}
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		nd, err := nodes.Get(ctx, n.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !nd.Spec.Unschedulable {
+			return nil
+		}
+		if _, marked := nd.Annotations[CordonedByAnnotation]; marked {
+			if nd.Annotations[CordonedByAnnotation] == env.CordonMark() {
+				env.State.Cordoned(n.name)
+			}
+			return nil
+		}
+		env.State.Cordoned(n.name)
+		patch, _ := json.Marshal(map[string]any{
+			"metadata": map[string]any{"resourceVersion": nd.ResourceVersion,
+				"annotations": map[string]any{CordonedByAnnotation: env.CordonMark()}},
+		})
+		_, err = nodes.Patch(ctx, n.name, types.StrategicMergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+		return err
+	})
+	if err != nil {
+		return fail(err, M("StepCordonFailed", "Node", n.name, "Error", err.Error()), applyHint(err))
+	}
+	return nil
+}
+
+// cordonedNodes are the nodes this lesson's namespace has cordoned now:
+// those recorded in env.State and those the cluster shows with the
+// lesson's mark, still unschedulable, sorted.
+func cordonedNodes(ctx context.Context, env *Env) []string {
+	set := map[string]bool{}
+	for _, n := range env.State.CordonedNodes() {
+		set[n] = true
+	}
+	if l, err := env.Cluster.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil {
+		for i := range l.Items {
+			n := &l.Items[i]
+			if markedBy(n, env.CordonMark()) {
+				set[n.Name] = true
+			} else if set[n.Name] && !n.Spec.Unschedulable {
+				delete(set, n.Name)
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -85,3 +86,10 @@ func (c *NodeChanged) Wait(ctx context.Context, env *Env, report Reporter) error
 
 // TargetPods implements PodTarget.
 func (c *NodeChanged) TargetPods() ([]string, string) { return []string{c.Pod}, "" }
+
+// KubectlWait implements KubectlWaiter: a loop until the pod runs on
+// another node than the one recorded when the step was armed.
+func (c *NodeChanged) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	get := env.kubectl("get", "pod", c.Pod, "-o", "jsonpath={.spec.nodeName}")
+	return []string{untilLoop(fmt.Sprintf("n=$(%s 2>/dev/null) && [ -n \"$n\" ] && [ \"$n\" != %s ]", get, ShellQuote(c.before)), 500*time.Millisecond, timeout)}
+}

@@ -3,6 +3,7 @@ package step
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -133,3 +134,11 @@ func (c *PodCondition) observe(p *corev1.Pod) string {
 
 // TargetPods implements PodTarget.
 func (c *PodCondition) TargetPods() ([]string, string) { return []string{c.Pod}, c.Container }
+
+// KubectlWait implements KubectlWaiter.
+func (c *PodCondition) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	if c.Container != "" {
+		return []string{env.kubectlWait(fmt.Sprintf(`jsonpath={.status.containerStatuses[?(@.name=="%s")].ready}=%s`, c.Container, strings.ToLower(c.want())), timeout, "pod/"+c.Pod)}
+	}
+	return []string{env.kubectlWait("condition="+c.condType()+"="+c.want(), timeout, "pod/"+c.Pod)}
+}

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -214,3 +215,18 @@ func (c *PodsReady) order(pods map[string]*corev1.Pod) *Failure {
 
 // TargetPods implements PodTarget.
 func (c *PodsReady) TargetPods() ([]string, string) { return c.Names, "" }
+
+// KubectlWait implements KubectlWaiter: each pod created, then Ready.
+func (c *PodsReady) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	if len(c.Names) == 0 {
+		want := c.Count
+		test := fmt.Sprintf("[ \"$(%s | grep -c True)\" -ge %d ]", env.kubectl("get", "pods", "-l", c.Selector, "-o",
+			`jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}`), max(want, 1))
+		return []string{untilLoop(test, 500*time.Millisecond, timeout)}
+	}
+	var out []string
+	for _, n := range c.Names {
+		out = append(out, env.kubectlWait("create", timeout, "pod/"+n), env.kubectlWait("condition=Ready", timeout, "pod/"+n))
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -128,4 +129,21 @@ func (c *PVCs) Wait(ctx context.Context, env *Env, report Reporter) error {
 	}
 	err := watchUntil(ctx, env.pvcsLister(), c.Selector, eval, mm.apiError)
 	return mm.failure(ctx, err)
+}
+
+// KubectlWait implements KubectlWaiter: named claims created and in the
+// phase; a count with a loop.
+func (c *PVCs) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	var out []string
+	for _, n := range c.Names {
+		out = append(out, env.kubectlWait("create", timeout, "pvc/"+n))
+		if c.Phase != "" {
+			out = append(out, env.kubectlWait("jsonpath={.status.phase}="+c.Phase, timeout, "pvc/"+n))
+		}
+	}
+	if c.Count != nil {
+		test := fmt.Sprintf("[ \"$(%s | wc -l)\" -eq %d ]", env.kubectl("get", "pvc", "-l", c.Selector, "-o", "name"), *c.Count)
+		out = append(out, untilLoop(test, 500*time.Millisecond, timeout))
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -39,6 +40,21 @@ var statefulSets = schema.GroupResource{Group: "apps", Resource: "statefulsets"}
 // Describe implements Kind.
 func (a *Scale) Describe() Msg {
 	return M("KindScale", "StatefulSet", a.StatefulSet, "Replicas", a.Replicas)
+}
+
+// Commands implements Action.
+func (a *Scale) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	return ByHand{Lines: []string{env.kubectl("scale", "statefulset", a.StatefulSet, fmt.Sprintf("--replicas=%d", a.Replicas))}}, nil
+}
+
+// AlreadyDone implements AlreadyDoner: the StatefulSet already asks for
+// that many replicas.
+func (a *Scale) AlreadyDone(ctx context.Context, env *Env) (bool, Msg) {
+	sc, err := env.Cluster.Scales.Scales(env.Namespace()).Get(ctx, statefulSets, a.StatefulSet, metav1.GetOptions{})
+	if err != nil || int(sc.Spec.Replicas) != a.Replicas {
+		return false, Msg{}
+	}
+	return true, M("AlreadyScaled", "StatefulSet", a.StatefulSet, "Replicas", a.Replicas)
 }
 
 // Run implements Action.

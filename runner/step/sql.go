@@ -65,6 +65,31 @@ func (a *SQL) Run(ctx context.Context, env *Env, report Reporter) (Outcome, erro
 	return Outcome{Msg: M("OutcomeSQL", "Count", len(a.Statements), "Pod", conn.pod, "ServerID", id), Output: out.String()}, nil
 }
 
+// Commands implements Action: the mysql client run with kubectl exec in
+// the pod, connected over TCP as the tutor is (-h 127.0.0.1); through a
+// service, run in one of its ready endpoints' pods and connected to the
+// service's name, so the Service picks the server.
+func (a *SQL) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	pod, host, note := a.Pod, "127.0.0.1", Msg{}
+	if a.Service != "" {
+		pods, _, err := readyEndpoints(ctx, env, a.Service)
+		if err == nil && len(pods) == 0 {
+			err = errNoEndpoint{a.Service}
+		}
+		if err != nil {
+			return ByHand{}, fail(err, M("StateSQLConnect", "Target", targetName(a.SQLTarget), "Error", oneLine(err.Error())), sqlHint(env, a.SQLTarget, err))
+		}
+		pod, host = pods[0], a.Service
+		note = M("ByHandSQLService", "Pod", pod, "Service", a.Service)
+	}
+	user := a.User
+	if user == "" {
+		user = "root"
+	}
+	argv := []string{"mysql", "-h", host, "-u", user, "-e", strings.Join(a.Statements, "; ")}
+	return ByHand{Lines: []string{env.kubectl(execArgs(pod, "", argv)...)}, Note: note}, nil
+}
+
 // connectRetry connects to the target, retrying failures to connect until
 // ctx ends; the failure names the last error.
 func connectRetry(ctx context.Context, env *Env, t SQLTarget, report Reporter) (*sqlConn, error) {

@@ -132,7 +132,7 @@ func TestValuesSeenTimeoutNamesMissingServer(t *testing.T) {
 	if !fl.TimedOut || fl.Msg.ID != "StateValuesMissing" || !strings.Contains(fmt.Sprint(fl.Msg.Args["Missing"]), "102") {
 		t.Fatal(fl)
 	}
-	if got := fl.Msg.Text(translator(t)); !strings.HasPrefix(got, "in a 500ms window saw") || !strings.HasSuffix(got, "102") {
+	if got := fl.Msg.Text(translator(t)); !strings.HasPrefix(got, "in the last 500ms saw") || !strings.HasSuffix(got, "102") {
 		t.Fatal(got)
 	}
 }
@@ -173,5 +173,72 @@ func TestSQLNoReadyEndpointHint(t *testing.T) {
 	fl := asFailure(t, c.Wait(ctx, env, nil))
 	if fl.Msg.ID != "StateSQLConnect" || fl.Hint.ID != "HintNoEndpoint" {
 		t.Fatal(fl)
+	}
+}
+
+// TestValuesSeenSlidingWindow: the verdict is taken over the reads of the
+// last window, after every read — not in whole windows — so one read of
+// 102 while its endpoint leaves mysql-read delays the verdict by one
+// window after that read, never more.
+func TestValuesSeenSlidingWindow(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	type read struct {
+		at    time.Duration
+		value string // "" is a failed read
+	}
+	every := func(from, to time.Duration, values ...string) []read {
+		var out []read
+		for i, at := 0, from; at <= to; i, at = i+1, at+150*time.Millisecond {
+			out = append(out, read{at, values[i%len(values)]})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name  string
+		check ValuesSeen
+		reads []read
+		// passAt is the first read after which the check passes (-1: never).
+		passAt time.Duration
+	}{
+		{name: "include passes as soon as all answered",
+			check:  ValuesSeen{Window: lesson.Duration(15 * time.Second), Include: []string{"100", "101", "102"}},
+			reads:  every(0, 3*time.Second, "100", "101", "100", "102"),
+			passAt: 450 * time.Millisecond},
+		{name: "include needs them within the last window",
+			check:  ValuesSeen{Window: lesson.Duration(time.Second), Include: []string{"100", "102"}},
+			reads:  append([]read{{0, "102"}}, every(1500*time.Millisecond, 3*time.Second, "100")...),
+			passAt: -1},
+		{name: "exclude passes one window after the last unwanted read",
+			check:  ValuesSeen{Window: lesson.Duration(10 * time.Second), Exclude: []string{"102"}},
+			reads:  append(every(0, 2*time.Second, "100", "102", "101"), every(2150*time.Millisecond, 20*time.Second, "100", "101")...),
+			passAt: 12050 * time.Millisecond}, // 102 last read at 1.95 s
+		{name: "exclude needs a whole window of reads",
+			check:  ValuesSeen{Window: lesson.Duration(10 * time.Second), Exclude: []string{"102"}},
+			reads:  every(0, 20*time.Second, "100", "101"),
+			passAt: 10050 * time.Millisecond},
+		{name: "include and exclude",
+			check:  ValuesSeen{Window: lesson.Duration(2 * time.Second), Include: []string{"100", "101"}, Exclude: []string{"102"}},
+			reads:  append([]read{{0, "102"}}, every(150*time.Millisecond, 5*time.Second, "100", "", "101")...),
+			passAt: 2100 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &readWindow{span: tc.check.window()}
+			got := time.Duration(-1)
+			for _, r := range tc.reads {
+				now := t0.Add(r.at)
+				if r.value == "" {
+					w.start(now)
+				} else {
+					w.add(now, r.value)
+				}
+				if ok, _, _, _ := tc.check.verdict(w, now); ok {
+					got = r.at
+					break
+				}
+			}
+			if got != tc.passAt {
+				t.Errorf("passed after the read at %v, want %v", got, tc.passAt)
+			}
+		})
 	}
 }

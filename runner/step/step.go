@@ -152,8 +152,11 @@ type Outcome struct {
 type Reporter func(Msg)
 
 // Preparer is implemented by checks that compare with the state before the
-// step's action (same UID, node changed, restarts unchanged). The engine
-// calls Prepare before running the action.
+// step's action (same UID, node changed, restarts unchanged, events since),
+// and by actions that remember which object they are about before a
+// learner may act by hand (drain: the node mysql-2 is on). The engine
+// calls Prepare when it arms the step — as soon as the step is current in
+// the TUI, just before the action in `run --auto` — before anyone acts.
 type Preparer interface {
 	Prepare(ctx context.Context, env *Env) error
 }
@@ -174,6 +177,14 @@ type Env struct {
 	State *State
 	// Now returns the current time (tests may fix it).
 	Now func() time.Time
+	// Observe is set when the run only watches (`run --watch`): nothing is
+	// written to the cluster, so a cordon made by hand is remembered in
+	// State (the uncordon step waits for it) but not marked.
+	Observe bool
+	// ManifestCache is where copies of the manifests that hand-typed
+	// commands apply are kept (see ManifestCopy); "" is the user's cache
+	// directory.
+	ManifestCache string
 }
 
 // NewEnv returns an Env for lesson id with a fresh State.

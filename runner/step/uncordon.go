@@ -28,6 +28,25 @@ func (a *Uncordon) Verbs() []Verb {
 	return append(nodeVerbs, Verb{Resource: "nodes", Verb: "list", Cluster: true})
 }
 
+// Commands implements Action: `kubectl uncordon` of the node, or, for
+// `uncordon: {}`, of every node the lesson's namespace has cordoned now.
+func (a *Uncordon) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	var nodes []string
+	if a.Node == "" && a.Pod == "" {
+		nodes = cordonedNodes(ctx, env)
+	} else {
+		node, err := nodeOf(ctx, env, a.NodeOp)
+		if err != nil {
+			return ByHand{}, err
+		}
+		nodes = []string{node}
+	}
+	if len(nodes) == 0 {
+		return ByHand{Note: M("ByHandNoCordon")}, nil
+	}
+	return ByHand{Lines: []string{env.kubectl(append([]string{"uncordon"}, nodes...)...)}}, nil
+}
+
 // Run implements Action.
 func (a *Uncordon) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
 	if a.Node == "" && a.Pod == "" {

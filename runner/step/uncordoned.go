@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -64,4 +65,15 @@ func (c *Uncordoned) Evidence(h *History, since time.Time) Evidence {
 		}
 	}
 	return state(true, Msg{})
+}
+
+// KubectlWait implements KubectlWaiter: a loop until none of the nodes the
+// lesson's namespace cordoned is unschedulable.
+func (c *Uncordoned) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	var out []string
+	for _, n := range append(env.State.EverCordoned(), MarkedNodes(ctx, env, env.CordonMark())...) {
+		get := env.kubectl("get", "node", n, "-o", "jsonpath={.spec.unschedulable}")
+		out = append(out, untilLoop(fmt.Sprintf("[ \"$(%s)\" != true ]", get), 500*time.Millisecond, timeout))
+	}
+	return out
 }

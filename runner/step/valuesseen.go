@@ -2,6 +2,7 @@ package step
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -9,27 +10,30 @@ import (
 	"github.com/kubetutor/kubetutor/runner/lesson"
 )
 
-// defaultWindow is how long one round of ValuesSeen reads lasts.
+// defaultWindow is the span of reads ValuesSeen judges.
 const defaultWindow = 10 * time.Second
 
-// readEvery paces the reads within a window: each read is a new
-// connection, so a new pick among the service's ready endpoints.
+// readEvery paces the reads: each read is a new connection, so a new pick
+// among the service's ready endpoints.
 const readEvery = 150 * time.Millisecond
 
-// ValuesSeen reads a one-value query repeatedly over a window, each time on
-// a new connection, and compares the set of values seen with Include (all
-// must be seen) and Exclude (none may be seen) — e.g. through mysql-read,
-// server IDs 100, 101 and 102 all answer; after breaking mysql-2's probe,
-// 102 does not. Windows repeat until one matches or the context ends.
+// ValuesSeen reads a one-value query again and again, each time on a new
+// connection, and compares the values of the last Window of reads (a
+// sliding window) with Include (all must be among them) and Exclude (none
+// may be) — e.g. through mysql-read, server IDs 100, 101 and 102 all
+// answer; after breaking mysql-2's probe, 102 does not. It passes as soon
+// as the last Window satisfies the rule: at once when every included value
+// answered; with values to exclude, once reads have gone on for a whole
+// Window since the last excluded answer.
 type ValuesSeen struct {
 	SQLTarget `yaml:",inline"`
 	// Query returns one value, e.g. "SELECT @@server_id".
 	Query string `yaml:"query"`
-	// Window is how long one round of reads lasts (default 10s).
+	// Window is the span of the latest reads judged (default 10s).
 	Window lesson.Duration `yaml:"window"`
-	// Include are values that must all be seen within one window.
+	// Include are values that must all be seen within the last Window.
 	Include []string `yaml:"include"`
-	// Exclude are values that must not be seen within one window.
+	// Exclude are values that must not be seen within the last Window.
 	Exclude []string `yaml:"exclude"`
 }
 
@@ -66,13 +70,23 @@ func (c *ValuesSeen) window() time.Duration {
 // Wait implements Check.
 func (c *ValuesSeen) Wait(ctx context.Context, env *Env, report Reporter) error {
 	mm := newMismatch(env, report)
+	w := &readWindow{span: c.window()}
+	tick := time.NewTicker(readEvery)
+	defer tick.Stop()
+	var lastErr error
 	for {
-		seen, lastErr := c.round(ctx, env)
-		if ctx.Err() != nil && len(seen) == 0 {
-			return mm.failure(ctx, ctx.Err())
+		v, err := c.read(ctx, env)
+		now := env.now()
+		switch {
+		case err == nil:
+			w.add(now, v)
+			lastErr = nil
+		case ctx.Err() == nil:
+			w.start(now)
+			lastErr = err
 		}
-		missing, unwanted := c.compare(seen)
-		if len(missing) == 0 && len(unwanted) == 0 && (len(seen) > 0 || len(c.Include) == 0) && ctx.Err() == nil {
+		ok, seen, missing, unwanted := c.verdict(w, now)
+		if ok && ctx.Err() == nil {
 			return nil
 		}
 		got := keys(seen)
@@ -80,42 +94,75 @@ func (c *ValuesSeen) Wait(ctx context.Context, env *Env, report Reporter) error 
 		case len(seen) == 0 && lastErr != nil:
 			mm.set(M("StateSQLError", "Pod", "-", "Error", oneLine(lastErr.Error())), sqlHint(env, c.SQLTarget, lastErr))
 		case len(unwanted) > 0:
-			mm.set(M("StateValuesUnwanted", "Seen", strings.Join(got, ", "), "Unwanted", strings.Join(unwanted, ", "), "Window", c.window().String()), M("HintValuesUnwanted", "Target", targetName(c.SQLTarget)))
+			mm.set(M("StateValuesUnwanted", "Seen", strings.Join(got, ", "), "Unwanted", strings.Join(unwanted, ", "), "Window", w.span.String()), M("HintValuesUnwanted", "Target", targetName(c.SQLTarget)))
+		case len(missing) > 0:
+			mm.set(M("StateValuesMissing", "Seen", strings.Join(got, ", "), "Missing", strings.Join(missing, ", "), "Window", w.span.String()), M("HintValuesMissing", "Target", targetName(c.SQLTarget)))
 		default:
-			mm.set(M("StateValuesMissing", "Seen", strings.Join(got, ", "), "Missing", strings.Join(missing, ", "), "Window", c.window().String()), M("HintValuesMissing", "Target", targetName(c.SQLTarget)))
+			mm.set(M("StateValuesHolding", "Seen", strings.Join(got, ", "), "Exclude", strings.Join(c.Exclude, ", "), "Window", w.span.String()), Msg{})
 		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return mm.failure(ctx, ctx.Err())
+		case <-tick.C:
 		}
 	}
 }
 
-// round reads for one window and counts the values seen.
-func (c *ValuesSeen) round(ctx context.Context, env *Env) (map[string]int, error) {
-	wctx, cancel := context.WithTimeout(ctx, c.window())
-	defer cancel()
-	seen := map[string]int{}
-	var lastErr error
-	tick := time.NewTicker(readEvery)
-	defer tick.Stop()
-	for {
-		v, err := c.read(wctx, env)
-		if err == nil {
-			seen[v]++
-			// Stop early once the answer is certain: everything included
-			// seen and nothing to exclude.
-			if missing, unwanted := c.compare(seen); len(missing) == 0 && len(unwanted) == 0 && len(c.Exclude) == 0 {
-				return seen, nil
-			}
-		} else if wctx.Err() == nil {
-			lastErr = err
-		}
-		select {
-		case <-wctx.Done():
-			return seen, lastErr
-		case <-tick.C:
-		}
+// verdict judges the reads of the last window at now: ok when every
+// included value is among them, no excluded one is, something answered
+// (unless nothing is to be included), and — with values to exclude — the
+// reads span a whole window.
+func (c *ValuesSeen) verdict(w *readWindow, now time.Time) (ok bool, seen map[string]int, missing, unwanted []string) {
+	seen = w.seen(now)
+	missing, unwanted = c.compare(seen)
+	ok = len(missing) == 0 && len(unwanted) == 0 && (len(seen) > 0 || len(c.Include) == 0) &&
+		(len(c.Exclude) == 0 || w.covers(now))
+	return ok, seen, missing, unwanted
+}
+
+// readWindow keeps the reads of the last span.
+type readWindow struct {
+	span  time.Duration
+	first time.Time // the first read (or attempt)
+	reads []timedRead
+}
+
+type timedRead struct {
+	at    time.Time
+	value string
+}
+
+// start marks when reading began (the first attempt, even a failed one).
+func (w *readWindow) start(at time.Time) {
+	if w.first.IsZero() {
+		w.first = at
 	}
+}
+
+func (w *readWindow) add(at time.Time, v string) {
+	w.start(at)
+	w.reads = append(w.reads, timedRead{at, v})
+}
+
+// seen counts the values read within the span before now and forgets
+// older reads.
+func (w *readWindow) seen(now time.Time) map[string]int {
+	cut := now.Add(-w.span)
+	i := 0
+	for i < len(w.reads) && !w.reads[i].at.After(cut) {
+		i++
+	}
+	w.reads = w.reads[i:]
+	out := map[string]int{}
+	for _, r := range w.reads {
+		out[r.value]++
+	}
+	return out
+}
+
+// covers reports whether reading has gone on for a whole span by now.
+func (w *readWindow) covers(now time.Time) bool {
+	return !w.first.IsZero() && now.Sub(w.first) >= w.span
 }
 
 func (c *ValuesSeen) read(ctx context.Context, env *Env) (string, error) {
@@ -144,4 +191,36 @@ func keys(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// KubectlWait implements KubectlWaiter: the mysql client in a loop, one
+// read after the other, keeping when each value last answered, until the
+// last Window satisfies the rule — the same sliding window, in bash.
+func (c *ValuesSeen) KubectlWait(ctx context.Context, env *Env, timeout time.Duration) []string {
+	q, err := env.mysqlQuery(ctx, c.SQLTarget, c.Query)
+	if err != nil {
+		return nil
+	}
+	w := c.window().Milliseconds()
+	var b strings.Builder
+	fmt.Fprintf(&b, "ms() { echo $(( $(date +%%s%%N) / 1000000 )); }; t0=$(ms); end=$((t0+%d)); ", timeout.Milliseconds())
+	vars := func(prefix string, vals []string) {
+		for i := range vals {
+			fmt.Fprintf(&b, "%s%d=-1; ", prefix, i)
+		}
+	}
+	vars("in", c.Include)
+	vars("ex", c.Exclude)
+	fmt.Fprintf(&b, "while :; do v=$(%s 2>/dev/null); now=$(ms); ok=1; ", q)
+	for i, v := range c.Include {
+		fmt.Fprintf(&b, "[ \"$v\" = %s ] && in%d=$now; [ $in%d -ge 0 ] && [ $((now-in%d)) -lt %d ] || ok=0; ", ShellQuote(v), i, i, i, w)
+	}
+	for i, v := range c.Exclude {
+		fmt.Fprintf(&b, "[ \"$v\" = %s ] && ex%d=$now; [ $ex%d -ge 0 ] && [ $((now-ex%d)) -lt %d ] && ok=0; ", ShellQuote(v), i, i, i, w)
+	}
+	if len(c.Exclude) > 0 {
+		fmt.Fprintf(&b, "[ $((now-t0)) -ge %d ] || ok=0; ", w)
+	}
+	b.WriteString("[ $ok = 1 ] && break; [ $now -lt $end ] || exit 1; done")
+	return []string{b.String()}
 }

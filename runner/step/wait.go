@@ -21,6 +21,12 @@ func (a *Wait) Describe() Msg { return M("KindWait") }
 // Verbs implements Kind.
 func (a *Wait) Verbs() []Verb { return nil }
 
+// Commands implements Action: nothing to type; the learner acts as the
+// lesson describes (or just watches) and the checks tell.
+func (a *Wait) Commands(ctx context.Context, env *Env) (ByHand, error) {
+	return ByHand{Note: M("ByHandWait")}, nil
+}
+
 // Run implements Action.
 func (a *Wait) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
 	return Outcome{}, nil

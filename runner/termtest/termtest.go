@@ -13,10 +13,13 @@ import (
 	"time"
 )
 
-// Session is one detached tmux session running a command.
+// Session is one detached tmux session running a command, or one more
+// window of it (Window).
 type Session struct {
 	name   string
 	socket string
+	// target is what tmux commands address: the session, or session:window.
+	target string
 }
 
 // Start runs command (a shell command line) in a new detached tmux session
@@ -26,7 +29,7 @@ func Start(ctx context.Context, name string, width, height int, env []string, co
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return nil, fmt.Errorf("tmux is not installed (apt-get install tmux): %w", err)
 	}
-	s := &Session{name: name, socket: "kubetutor-test-" + name}
+	s := &Session{name: name, socket: "kubetutor-test-" + name, target: name}
 	args := []string{"new-session", "-d", "-s", name, "-x", strconv.Itoa(width), "-y", strconv.Itoa(height)}
 	for _, e := range env {
 		args = append(args, "-e", e)
@@ -36,7 +39,38 @@ func Start(ctx context.Context, name string, width, height int, env []string, co
 	if out, err := s.tmux(ctx, args...); err != nil {
 		return nil, fmt.Errorf("start tmux: %v: %s", err, out)
 	}
+	// Programs may set tmux's paste buffer with OSC 52 (a TUI's copy key);
+	// Clipboard reads it.
+	if out, err := s.tmux(ctx, "set-option", "-s", "set-clipboard", "on"); err != nil {
+		return nil, fmt.Errorf("tmux set-clipboard: %v: %s", err, out)
+	}
 	return s, nil
+}
+
+// Window runs command in a new window of the session (a second terminal
+// beside the program under test, e.g. a shell to type commands in) and
+// returns it; Send, Screen and WaitFor then address that window. Closing
+// the session closes it.
+func (s *Session) Window(ctx context.Context, name string, env []string, command string) (*Session, error) {
+	args := []string{"new-window", "-d", "-t", s.name, "-n", name}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	args = append(args, command+"; echo '[exited]' $?; sleep 3600")
+	if out, err := s.tmux(ctx, args...); err != nil {
+		return nil, fmt.Errorf("new tmux window: %v: %s", err, out)
+	}
+	return &Session{name: s.name, socket: s.socket, target: s.name + ":" + name}, nil
+}
+
+// Clipboard returns tmux's latest paste buffer: what a program running in
+// the session last copied with OSC 52.
+func (s *Session) Clipboard(ctx context.Context) (string, error) {
+	out, err := s.tmux(ctx, "show-buffer")
+	if err != nil {
+		return "", fmt.Errorf("tmux show-buffer: %v: %s", err, out)
+	}
+	return out, nil
 }
 
 func (s *Session) tmux(ctx context.Context, args ...string) (string, error) {
@@ -46,13 +80,21 @@ func (s *Session) tmux(ctx context.Context, args ...string) (string, error) {
 
 // Send types keys: tmux key names ("Enter", "C-c", "Down") or literal text.
 func (s *Session) Send(ctx context.Context, keys ...string) error {
-	_, err := s.tmux(ctx, append([]string{"send-keys", "-t", s.name}, keys...)...)
+	_, err := s.tmux(ctx, append([]string{"send-keys", "-t", s.target}, keys...)...)
 	return err
+}
+
+// Type types text literally (no key names), then Enter.
+func (s *Session) Type(ctx context.Context, text string) error {
+	if _, err := s.tmux(ctx, "send-keys", "-t", s.target, "-l", text); err != nil {
+		return err
+	}
+	return s.Send(ctx, "Enter")
 }
 
 // Screen returns the visible screen as text.
 func (s *Session) Screen(ctx context.Context) (string, error) {
-	return s.tmux(ctx, "capture-pane", "-p", "-t", s.name)
+	return s.tmux(ctx, "capture-pane", "-p", "-t", s.target)
 }
 
 // WaitFor waits until every one of texts is on the screen, or the context

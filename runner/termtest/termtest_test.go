@@ -32,3 +32,38 @@ func TestSession(t *testing.T) {
 		t.Errorf("a timeout must show the last screen, got %v", err)
 	}
 }
+
+// TestWindowAndClipboard: a second window types in its own shell, and
+// what a program copies with OSC 52 lands in tmux's buffer.
+func TestWindowAndClipboard(t *testing.T) {
+	ctx := context.Background()
+	s, err := Start(ctx, "winselftest", 60, 10, nil, `printf '\033]52;c;%s\a' "$(printf 'kubectl get pods' | base64)"; read -r x`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.Window(ctx, "shell", []string{"PS1=$ "}, "sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Type(ctx, "echo typed-$((40+2))"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WaitFor(ctx, 10*time.Second, "typed-42"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		clip, err := s.Clipboard(ctx)
+		if err == nil && clip == "kubectl get pods" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("clipboard %q, %v", clip, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if screen, _ := s.Screen(ctx); strings.Contains(screen, "typed-42") {
+		t.Error("the window typed into the first one")
+	}
+}

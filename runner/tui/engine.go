@@ -31,6 +31,9 @@ type EngineRunner struct {
 	Manifests fs.FS
 	Lang      string
 	Images    map[string]string
+	// ManifestCache is where the copies of the manifests that hand-typed
+	// commands apply are kept ("": the user's cache directory).
+	ManifestCache string
 
 	mu      sync.Mutex
 	engines map[string]*lessonEngine
@@ -40,9 +43,14 @@ type lessonEngine struct {
 	eng       *engine.Engine
 	obs       *swapObserver
 	preflight bool
-	// busy is held while a step runs, so Uncordon can wait for a
-	// cancelled step to unwind (a drain cordons before it evicts).
+	// busy is held while a step is watched or runs, so Uncordon can wait
+	// for a cancelled step to unwind (a drain cordons before it evicts),
+	// and a run starts only once the watch it replaces has returned.
 	busy chan struct{}
+	// armed is the step armed for the last watch, kept for Enter so the
+	// run compares with the state from when the step became current; nil
+	// once run, or when its watch failed.
+	armed *engine.Armed
 }
 
 // uncordonWait bounds how long Uncordon waits for a cancelled step.
@@ -82,9 +90,51 @@ func (r *EngineRunner) engine(l *lesson.Lesson) *lessonEngine {
 		return le
 	}
 	obs := &swapObserver{}
-	le := &lessonEngine{obs: obs, busy: make(chan struct{}, 1), eng: engine.New(r.Cluster, l, r.Manifests, engine.Options{Lang: r.Lang, Images: r.Images}, obs)}
+	le := &lessonEngine{obs: obs, busy: make(chan struct{}, 1), eng: engine.New(r.Cluster, l, r.Manifests,
+		engine.Options{Lang: r.Lang, Images: r.Images, ManifestCache: r.ManifestCache}, obs)}
 	r.engines[l.ID] = le
 	return le
+}
+
+// runPreflight runs preflight once per lesson, resumed at step i (it
+// creates the namespace before anyone types a command in it); a failure is
+// step i's result.
+func (le *lessonEngine) runPreflight(ctx context.Context, l *lesson.Lesson, i int) *engine.StepResult {
+	if le.preflight {
+		return nil
+	}
+	for _, it := range le.eng.PreflightFrom(ctx, i) {
+		if it.Status == engine.Failed {
+			s := l.Spec.Steps[i]
+			f := &step.Failure{Msg: it.Msg, Hint: it.Hint}
+			return &engine.StepResult{ID: s.ID, Index: i, Status: engine.Failed,
+				Action: engine.ActionResult{Desc: it.Name, Status: engine.Failed, Failure: f}}
+		}
+	}
+	le.preflight = true
+	return nil
+}
+
+// Watch implements StepRunner.
+func (r *EngineRunner) Watch(ctx context.Context, l *lesson.Lesson, i int, obs engine.Observer) engine.StepResult {
+	le := r.engine(l)
+	le.busy <- struct{}{}
+	defer func() { <-le.busy }()
+	le.obs.set(obs)
+	defer le.obs.set(nil)
+	if res := le.runPreflight(ctx, l, i); res != nil {
+		return *res
+	}
+	a := le.armed
+	if a == nil || a.Index() != i || a.Used() {
+		a = le.eng.Arm(ctx, i)
+		le.armed = a
+	}
+	res := a.Watch(ctx, 0)
+	if res.Status == engine.Failed && ctx.Err() == nil {
+		le.armed = nil // a new attempt arms the step again
+	}
+	return res
 }
 
 // RunStep implements StepRunner.
@@ -94,23 +144,20 @@ func (r *EngineRunner) RunStep(ctx context.Context, l *lesson.Lesson, i int, cat
 	defer func() { <-le.busy }()
 	le.obs.set(obs)
 	defer le.obs.set(nil)
-	if !le.preflight {
-		for _, it := range le.eng.Preflight(ctx) {
-			if it.Status == engine.Failed {
-				s := l.Spec.Steps[i]
-				f := &step.Failure{Msg: it.Msg, Hint: it.Hint}
-				return engine.StepResult{ID: s.ID, Index: i, Status: engine.Failed,
-					Action: engine.ActionResult{Desc: it.Name, Status: engine.Failed, Failure: f}}
-			}
-		}
-		le.preflight = true
+	if res := le.runPreflight(ctx, l, i); res != nil {
+		return *res
 	}
+	a := le.armed
+	le.armed = nil
 	if catchUp && !comparesWithBefore(l.Spec.Steps[i]) {
 		if res := le.eng.CheckStep(ctx, i, catchUpWait); res.Status == engine.Passed || ctx.Err() != nil {
 			return res
 		}
 	}
-	return le.eng.RunStep(ctx, i)
+	if a == nil || a.Index() != i || a.Used() {
+		a = le.eng.Arm(ctx, i)
+	}
+	return a.Run(ctx)
 }
 
 // comparesWithBefore reports whether a step has checks that compare with

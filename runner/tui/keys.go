@@ -14,6 +14,7 @@ type keyMap struct {
 	Run, Open, Back                         key.Binding
 	Lang, Help, Quit                        key.Binding
 	Skip, Reset, Pane, Panes, Yes, No       key.Binding
+	Copy                                    key.Binding
 	// Help-only bindings: Sections sums up ←/→ in the short help, Mouse
 	// says the wheel scrolls. Update never matches them.
 	Sections, Mouse key.Binding
@@ -40,6 +41,7 @@ func newKeyMap(tr *l10n.Translator) keyMap {
 		Reset:       key.NewBinding(key.WithKeys("R"), key.WithHelp("R", t("KeyReset"))),
 		Pane:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("Tab", t("KeyPane"))),
 		Panes:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", t("KeyPanes"))),
+		Copy:        key.NewBinding(key.WithKeys("c"), key.WithHelp("c", t("KeyCopy"))),
 		Yes:         key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", t("KeyYes"))),
 		No:          key.NewBinding(key.WithKeys("n", "N"), key.WithHelp("n", t("KeyNo"))),
 		Sections:    key.NewBinding(key.WithKeys("help:sections"), key.WithHelp("←/→", t("KeySections"))),
@@ -56,6 +58,7 @@ type lessonKeys struct {
 
 func (h lessonKeys) ShortHelp() []key.Binding {
 	if h.live {
+		// c (copy) is named where the command is: the step's panel.
 		return []key.Binding{h.k.Sections, h.k.Run, h.k.Skip, h.k.Lang, h.k.Help, h.k.Quit}
 	}
 	return []key.Binding{h.k.Sections, h.k.Run, h.k.Lang, h.k.Help, h.k.Quit}
@@ -65,7 +68,7 @@ func (h lessonKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{h.k.Up, h.k.Down, h.k.PageUp, h.k.PageDown, h.k.Top, h.k.Bottom, h.k.Mouse},
 		{h.k.NextSection, h.k.PrevSection, h.k.Run, h.k.Skip, h.k.Reset, h.k.Back},
-		{h.k.Pane, h.k.Panes, h.k.Lang, h.k.Help, h.k.Quit},
+		{h.k.Copy, h.k.Pane, h.k.Panes, h.k.Lang, h.k.Help, h.k.Quit},
 	}
 }
 

@@ -46,7 +46,9 @@ type lessonModel struct {
 	ctx        context.Context
 	cancel     context.CancelFunc
 
-	// Live mode: the running step, outcomes, times, previews.
+	// Live mode: the watched step, the running step, outcomes, times,
+	// previews.
+	hands      handsOn
 	running    *runView
 	runID      int
 	stepCancel context.CancelFunc
@@ -90,7 +92,7 @@ func newLessonModel(c *common, l *lesson.Lesson, runner StepRunner) *lessonModel
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &lessonModel{c: c, l: l, runner: runner, vp: vp, scrollFrac: -1, ctx: ctx, cancel: cancel,
 		results: map[int]engine.StepResult{}, durations: map[int]time.Duration{}, previews: map[int][]string{}, firstSeen: map[string]time.Time{},
-		podRows: map[string]podRow{}}
+		podRows: map[string]podRow{}, hands: newHandsOn()}
 	m.flow, _ = flow.Next(flow.State{}, flow.Opened{Steps: len(l.Spec.Steps)})
 	return m
 }
@@ -269,6 +271,10 @@ func (m *lessonModel) update(msg tea.Msg) tea.Cmd {
 	case previewsMsg:
 		m.previews = msg
 		return nil
+	case watchEventMsg:
+		return m.hands.event(msg, m.c.now())
+	case watchDoneMsg:
+		return m.watchDone(msg)
 	case stepEventMsg:
 		return m.stepEvent(msg, waitStepAgain(msg))
 	case stepDoneMsg:
@@ -351,6 +357,8 @@ func (m *lessonModel) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.gotoPage(m.page - 1)
 	case key.Matches(msg, k.Run):
 		return m.run()
+	case key.Matches(msg, k.Copy):
+		return m.copyCommands()
 	case key.Matches(msg, k.Top):
 		m.vp.GotoTop()
 	case key.Matches(msg, k.Bottom):

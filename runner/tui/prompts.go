@@ -119,6 +119,11 @@ func (m *lessonModel) summaryView(w, h int) string {
 func (m *lessonModel) liveView(w, h int) string {
 	st := m.c.styles
 	panel := m.stepPanel(w)
+	if i := m.flow.Current; m.hands.watching(i) && m.flow.Steps[i] != flow.Failed && !m.hidePanes && h >= 8 {
+		// Hands-on: the panel's last lines matter less than three lines of
+		// the live panes (what the learner's command changes).
+		panel = panel[:min(len(panel), h-4)]
+	}
 	if len(panel) > h {
 		panel = panel[:h]
 	}
@@ -255,34 +260,46 @@ func (m *lessonModel) stepPanel(w int) []string {
 				out = append(out, wrap(engine.FailureText(tr, f), st.Section)...)
 			}
 		}
+		if m.hands.watching(i) { // watched again: it may be fixed by hand
+			out = append(out, m.hands.lines(m.c, w, now)...)
+		}
 		return out
 	}
 	if lk := m.lockedOnPage(); lk > i {
 		out = append(out, st.StepLocked.Render(fit(" · "+tr.T("TUILockedHere", map[string]any{"N": lk + 1, "Current": i + 1}))))
 	}
+	if m.hands.watching(i) {
+		out = append(out, head("▶", i, st.StepCurrent, tr.T("TUIHandsOn", nil)))
+		out = append(out, m.hands.lines(m.c, w, now)...)
+		return append(out, st.Dim.Render(fit("   "+tr.T("TUIWillDo", map[string]any{"What": m.willDo(i)}))))
+	}
 	out = append(out, head("▶", i, st.StepCurrent, tr.T("TUIPressEnter", nil)))
+	out = append(out, st.Section.Render(fit("   "+tr.T("TUIWillDo", map[string]any{"What": m.willDo(i)}))))
+	s := m.l.Spec.Steps[i]
+	var checks []string
+	for _, c := range s.Checks {
+		checks = append(checks, checkDesc(c).Text(tr))
+	}
+	out = append(out, st.Dim.Render(fit("   "+tr.T("TUIThenWaits", map[string]any{"What": strings.Join(checks, "; ")}))))
+	return out
+}
+
+// willDo says what step i's action does, with the objects an apply
+// touches and the node a drain will hit.
+func (m *lessonModel) willDo(i int) string {
+	tr := m.c.tr
 	s := m.l.Spec.Steps[i]
 	does := step.DescribeAction(s.Action).Text(tr)
 	if p := m.previews[i]; len(p) > 0 {
 		does += " → " + strings.Join(p, ", ")
 	}
-	if d, ok := s.Action.Body.(*step.Drain); ok && d.Pod != "" {
+	if d, ok := s.Action.Body.(*step.Drain); ok && d.Pod != "" && !m.hands.watching(i) {
+		// Once armed, the command names the node.
 		if r, ok := m.podRows[d.Pod]; ok && r.node != "" {
 			does += " → " + tr.T("TUINodeOf", map[string]any{"Node": r.node})
 		}
 	}
-	out = append(out, st.Section.Render(fit("   "+tr.T("TUIWillDo", map[string]any{"What": does}))))
-	var checks []string
-	for _, c := range s.Checks {
-		if c.Name != "" {
-			checks = append(checks, c.Name)
-		} else {
-			checks = append(checks, step.Describe(c).Text(tr))
-		}
-	}
-	out = append(out, st.Dim.Render(fit("   "+tr.T("TUIThenWaits", map[string]any{"What": strings.Join(checks, "; ")}))))
-	_ = now
-	return out
+	return does
 }
 
 // runLines describe the running step: what it does or waits for, and the

@@ -142,13 +142,13 @@ func (m *lessonModel) judged(msg judgedMsg) tea.Cmd {
 	if len(notes) > 0 {
 		m.setNotice(strings.Join(notes, " "))
 	}
-	m.flow, _ = flow.Next(m.flow, flow.Opened{Steps: len(m.l.Spec.Steps), Live: true, Stored: m.stored(msg.st, p)})
 	for i, s := range p.Steps {
 		if s.Done && !s.At.IsZero() {
 			m.firstSeen[m.l.Spec.Steps[i].ID] = s.At
 		}
 	}
-	return tea.Batch(m.previewCmd(), m.startLive())
+	open := m.next(flow.Opened{Steps: len(m.l.Spec.Steps), Live: true, Stored: m.stored(msg.st, p)})
+	return tea.Batch(open, m.previewCmd(), m.startLive())
 }
 
 // startLive starts the live panes' streams (once the lesson is live and
@@ -211,7 +211,12 @@ func (m *lessonModel) effects(effects []flow.Effect) tea.Cmd {
 	for _, e := range effects {
 		switch e := e.(type) {
 		case flow.RunStep:
+			m.hands.stop() // the run keeps the armed step's checks
 			cmds = append(cmds, m.startStep(e))
+		case flow.Watch:
+			cmds = append(cmds, m.hands.start(m.ctx, m.runner, m.l, e.Index, m.c.now()))
+		case flow.StopWatch:
+			m.hands.stop()
 		case flow.CancelStep:
 			if m.stepCancel != nil {
 				m.stepCancel()
@@ -300,6 +305,9 @@ func (m *lessonModel) stepEvent(msg stepEventMsg, ch tea.Cmd) tea.Cmd {
 	case engine.ActionDone:
 		if e.Action != nil && !e.Action.Outcome.Msg.IsZero() {
 			r.outcome = e.Action.Outcome.Msg
+			if e.Action.Status == engine.Skipped {
+				m.setNotice(m.c.tr.T("TUINotRepeated", map[string]any{"Why": e.Action.Outcome.Msg.Text(m.c.tr)}))
+			}
 		}
 	case engine.CheckStarted:
 		r.doing, r.awaiting, r.latest, r.since = e.Msg, true, step.Msg{}, now
@@ -309,6 +317,40 @@ func (m *lessonModel) stepEvent(msg stepEventMsg, ch tea.Cmd) tea.Cmd {
 		}
 	}
 	return ch
+}
+
+// watchDone feeds the verdict of the current step's watch to the flow:
+// the step was done by hand (or failed for good).
+func (m *lessonModel) watchDone(msg watchDoneMsg) tea.Cmd {
+	if !m.hands.verdict(msg) || m.flow.Current != msg.index {
+		return nil
+	}
+	i, res := msg.index, msg.res
+	m.results[i] = res
+	if res.Duration > 0 {
+		m.durations[i] = res.Duration
+	}
+	var cmd tea.Cmd
+	if res.Status == engine.Passed {
+		cmd = m.next(flow.StepPassed{Index: i})
+		m.setNotice(m.c.tr.T("TUIStepReached", map[string]any{"N": i + 1}))
+	} else {
+		cmd = m.next(flow.WatchFailed{Index: i})
+	}
+	m.followTarget()
+	return cmd
+}
+
+// copyCommands puts the current step's commands on the clipboard (OSC 52:
+// the terminal, or tmux, keeps them).
+func (m *lessonModel) copyCommands() tea.Cmd {
+	text := m.hands.copyText()
+	if text == "" || !m.hands.watching(m.flow.Current) {
+		m.setNotice(m.c.tr.T("TUINothingToCopy", nil))
+		return nil
+	}
+	m.setNotice(m.c.tr.T("TUICopied", map[string]any{"Count": strings.Count(text, "\n") + 1}))
+	return tea.SetClipboard(text)
 }
 
 // stepDone feeds a step's outcome to the flow.

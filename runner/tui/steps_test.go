@@ -129,6 +129,37 @@ var stepViews = map[string]func(t *testing.T, lang string, w, h int) *Model{
 			"apply-config": {Status: progress.Passed, DurationMS: 1200}, "start-pods": {Status: progress.Passed, DurationMS: 95000}}}}}
 		return liveModel(t, &fakeRunner{fail: -1}, store, lang, w, h)
 	},
+	// handson: step 1 was done by hand (the watch passed it); step 2 is
+	// watched: its command (wrapped when long), what its check expects
+	// and what it sees.
+	"handson": func(t *testing.T, lang string, w, h int) *Model {
+		r := &fakeRunner{fail: -1, byHand: func(i int) step.ByHand {
+			return step.ByHand{Lines: []string{"kubectl -n alice apply -f /home/learner/.cache/kubetutor/manifests/0b7f1bbecfb0/demo/statefulset.yaml"}}
+		}}
+		m := liveModel(t, r, nil, lang, w, h)
+		l := m.lesson
+		send(t, m, watchDoneMsg{id: l.hands.id, index: 0, res: engine.StepResult{ID: "apply-config", Status: engine.Passed, Duration: 4200 * time.Millisecond}})
+		l.hands.since = clock.Add(-23 * time.Second)
+		send(t, m, liveMsg{msg: podsMsg{pods: []*corev1.Pod{
+			pod("demo-0", "lab-worker-1", "Running", true, 2, 95*time.Second),
+			pod("demo-1", "lab-worker-2", "Pending", false, 1, 30*time.Second),
+		}}})
+		return m
+	},
+	// handson-checks: the step of two checks, the first one awaited; the
+	// command carries the namespace; its note says how it differs.
+	"handson-checks": func(t *testing.T, lang string, w, h int) *Model {
+		r := &fakeRunner{fail: -1, byHand: func(i int) step.ByHand {
+			return step.ByHand{Lines: []string{"kubectl -n alice scale statefulset demo --replicas=5"},
+				Note: step.M("ByHandSQLService", "Pod", "demo-0", "Service", "demo-read")}
+		}}
+		store := &memStore{m: map[string]progress.State{"demo": {Steps: map[string]progress.StepRecord{
+			"apply-config": {Status: progress.Passed}, "start-pods": {Status: progress.Passed}}}}}
+		m := liveModel(t, r, store, lang, w, h)
+		send(t, m, press("y")) // resume at step 3
+		m.lesson.hands.since = clock.Add(-5 * time.Second)
+		return m
+	},
 	"summary": func(t *testing.T, lang string, w, h int) *Model {
 		m := liveModel(t, &fakeRunner{fail: -1}, nil, lang, w, h)
 		for i := 0; i < 3; i++ {
@@ -139,7 +170,7 @@ var stepViews = map[string]func(t *testing.T, lang string, w, h int) *Model{
 }
 
 func TestStepViews(t *testing.T) {
-	for _, name := range []string{"locked", "running", "failed", "resume", "summary"} {
+	for _, name := range []string{"locked", "running", "failed", "resume", "handson", "handson-checks", "summary"} {
 		for _, lang := range []string{"ja", "en"} {
 			for _, sz := range [][2]int{{80, 24}, {120, 40}} {
 				t.Run(fmt.Sprintf("%s/%s_%dx%d", name, lang, sz[0], sz[1]), func(t *testing.T) {
@@ -384,5 +415,114 @@ func TestPaneKeys(t *testing.T) {
 	send(t, m, press("v"))
 	if s := screen(m); strings.Contains(s, "[events/logs]") || !strings.Contains(s, "Waiting for") {
 		t.Errorf("v did not hide the panes (keeping the step):\n%s", s)
+	}
+}
+
+// TestStepDoneByHandUnlocksWithoutEnter: the current step is watched from
+// the moment it is current; its watch's verdict unlocks the next step,
+// which is watched in turn — no Enter, no action.
+func TestStepDoneByHandUnlocksWithoutEnter(t *testing.T) {
+	r := &fakeRunner{fail: -1}
+	m := liveModel(t, r, nil, "en", 120, 40)
+	l := m.lesson
+	if fmt.Sprint(r.watched) != "[0]" || !l.hands.watching(0) {
+		t.Fatalf("watched %v", r.watched)
+	}
+	send(t, m, watchDoneMsg{id: l.hands.id, index: 0, res: engine.StepResult{Status: engine.Passed}})
+	if l.flow.Current != 1 || l.flow.Steps[0] != flow.Passed || fmt.Sprint(r.watched) != "[0 1]" || len(r.ran) != 0 {
+		t.Fatalf("current %d, steps %v, watched %v, ran %v", l.flow.Current, l.flow.Steps, r.watched, r.ran)
+	}
+	if s := screen(m); !strings.Contains(s, "Step 1 done: the cluster reached its state") || !strings.Contains(s, "$ kubectl -n tutor apply -f") {
+		t.Errorf("screen:\n%s", s)
+	}
+	// A verdict of a watch stopped meanwhile changes nothing.
+	send(t, m, watchDoneMsg{id: l.hands.id - 1, index: 1, res: engine.StepResult{Status: engine.Passed}})
+	if l.flow.Current != 1 {
+		t.Fatal("a stale verdict passed a step")
+	}
+}
+
+// TestEnterStopsTheWatchAndRuns: Enter stops the watch (its late verdict
+// is dropped) and runs the step through the runner.
+func TestEnterStopsTheWatchAndRuns(t *testing.T) {
+	r := &fakeRunner{fail: -1}
+	m := liveModel(t, r, nil, "en", 120, 40)
+	l := m.lesson
+	id := l.hands.id
+	send(t, m, press("enter"))
+	if fmt.Sprint(r.ran) != "[0]" || l.flow.Current != 1 {
+		t.Fatalf("ran %v, current %d", r.ran, l.flow.Current)
+	}
+	send(t, m, watchDoneMsg{id: id, index: 0, res: engine.StepResult{Status: engine.Failed}})
+	if l.flow.Steps[0] != flow.Passed || l.flow.Current != 1 {
+		t.Fatalf("the stopped watch's verdict counted: %v", l.flow.Steps)
+	}
+}
+
+// TestWatchFailureIsShownAndNotWatchedAgain: a check that fails for good
+// while watched (the learner replaced an object that had to stay) marks
+// the step failed; it is not re-armed until Enter retries it.
+func TestWatchFailureIsShownAndNotWatchedAgain(t *testing.T) {
+	r := &fakeRunner{fail: -1}
+	m := liveModel(t, r, nil, "en", 120, 40)
+	l := m.lesson
+	f := &step.Failure{Msg: step.M("StateUIDChanged", "Kind", "PersistentVolumeClaim", "Name", "data-demo-0", "Before", "a", "Now", "b"), Hint: step.M("HintUIDChanged")}
+	send(t, m, watchDoneMsg{id: l.hands.id, index: 0, res: engine.StepResult{Status: engine.Failed,
+		Checks: []engine.CheckResult{{Desc: step.M("TUIRaw", "Text", "same claim"), Status: engine.Failed, Failure: f}}}})
+	if l.flow.Steps[0] != flow.Failed || l.hands.watching(0) || fmt.Sprint(r.watched) != "[0]" {
+		t.Fatalf("steps %v, watched %v", l.flow.Steps, r.watched)
+	}
+	if s := screen(m); !strings.Contains(s, "Enter retries") || !strings.Contains(s, "data-demo-0") {
+		t.Errorf("screen:\n%s", s)
+	}
+	send(t, m, press("enter"))
+	if fmt.Sprint(r.ran) != "[0]" {
+		t.Fatalf("ran %v", r.ran)
+	}
+}
+
+// TestCopyPutsTheCommandsOnTheClipboard: c copies the watched step's
+// commands (OSC 52 through Bubble Tea), one per line.
+func TestCopyPutsTheCommandsOnTheClipboard(t *testing.T) {
+	r := &fakeRunner{fail: -1, byHand: func(int) step.ByHand {
+		return step.ByHand{Lines: []string{"kubectl uncordon lab-worker-2", "kubectl delete pods -l app=demo"}}
+	}}
+	m := liveModel(t, r, nil, "en", 120, 40)
+	_, cmd := m.Update(press("c"))
+	if cmd == nil {
+		t.Fatal("no command")
+	}
+	if got := fmt.Sprintf("%v", cmd()); !strings.Contains(got, "kubectl uncordon lab-worker-2\nkubectl delete pods -l app=demo") {
+		t.Fatalf("clipboard message %q", got)
+	}
+	if s := screen(m); !strings.Contains(s, "Copied 2 line(s)") {
+		t.Errorf("screen:\n%s", s)
+	}
+	r.byHand = func(int) step.ByHand { return step.ByHand{Note: step.M("ByHandWait")} }
+	m = liveModel(t, r, nil, "en", 120, 40)
+	if _, cmd := m.Update(press("c")); cmd != nil {
+		t.Error("copied nothing to copy")
+	}
+	if s := screen(m); !strings.Contains(s, "no command to copy") || !strings.Contains(s, "nothing to type") {
+		t.Errorf("screen:\n%s", s)
+	}
+}
+
+func TestWrapCommand(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		w    int
+		want []string
+	}{
+		{"kubectl scale statefulset mysql --replicas=5", 80, []string{"$ kubectl scale statefulset mysql --replicas=5"}},
+		{"kubectl drain lab-worker-2 --ignore-daemonsets --delete-emptydir-data --force --pod-selector app=mysql", 60,
+			[]string{"$ kubectl drain lab-worker-2 --ignore-daemonsets \\", "   --delete-emptydir-data --force --pod-selector app=mysql"}},
+		{"kubectl exec web-0 -- bash -c 'echo 123 > /data/test.txt'", 30,
+			[]string{"$ kubectl exec web-0 -- bash \\", "   -c \\", "   'echo 123 > /data/test.txt'"}},
+		{`kubectl exec p -- sh -c 'it'\''s here'`, 24, []string{"$ kubectl exec p -- sh \\", `   -c 'it'\''s here'`}},
+	} {
+		if got := wrapCommand(tc.line, tc.w); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+			t.Errorf("wrapCommand(%q, %d)\n got %q\nwant %q", tc.line, tc.w, got, tc.want)
+		}
 	}
 }

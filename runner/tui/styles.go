@@ -12,6 +12,8 @@ type Styles struct {
 	StepDone, StepCurrent, StepLocked, StepFailed lipgloss.Style
 	Sidebar, Status, StatusWarn, Notice, HelpBox  lipgloss.Style
 	PaneTitle, Changed, Prompt, Rule              lipgloss.Style
+	// Command is a command line to type.
+	Command lipgloss.Style
 }
 
 func newStyles(dark bool) Styles {
@@ -40,5 +42,6 @@ func newStyles(dark bool) Styles {
 		Changed:        lipgloss.NewStyle().Bold(true).Foreground(accent),
 		Prompt:         lipgloss.NewStyle().Bold(true).Foreground(warn),
 		Rule:           lipgloss.NewStyle().Foreground(dim),
+		Command:        lipgloss.NewStyle().Foreground(green),
 	}
 }

@@ -50,10 +50,18 @@ type Probe func(ctx context.Context) ClusterInfo
 // with a context cancelled when the step is left or the program quits. A
 // nil StepRunner keeps every step locked.
 type StepRunner interface {
+	// Watch arms step i (0-based) of l — the state "before" its checks
+	// compare with is taken now — and waits for its checks without acting,
+	// until they pass, one fails for good, or ctx ends (the learner pressed
+	// Enter, or left). Its first event, StepArmed, carries the commands
+	// that do the step by hand. Preflight runs first, once per lesson.
+	Watch(ctx context.Context, l *lesson.Lesson, i int, obs engine.Observer) engine.StepResult
 	// RunStep runs step i (0-based) of l: its action, then its checks until
-	// they pass or time out. With catchUp the checks are tried first and
-	// the action runs only when they do not already pass. Events go to obs
-	// as they happen.
+	// they pass or time out. A step watched before keeps the state taken
+	// when it was armed, and an action whose effect is already there (done
+	// by hand) is not done again. With catchUp the checks are tried first
+	// and the action runs only when they do not already pass. Events go to
+	// obs as they happen.
 	RunStep(ctx context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult
 	// Judge tells how far l got in this namespace — from what the cluster
 	// shows and remembers, with st, the progress kept of earlier sessions,

@@ -391,6 +391,26 @@ type fakeRunner struct {
 	// cluster shows.
 	judge   func(st progress.State) Judgement
 	preview []string
+	// watched are the steps watched, in order; byHand the commands a
+	// watch announces (default: one kubectl line naming the step).
+	watched []int
+	byHand  func(i int) step.ByHand
+}
+
+// Watch emits what a watch emits before anyone acts — the commands, the
+// first check started, one observation — and returns without a verdict
+// (a fake cannot wait for the cluster; tests deliver verdicts directly).
+func (f *fakeRunner) Watch(_ context.Context, l *lesson.Lesson, i int, obs engine.Observer) engine.StepResult {
+	f.watched = append(f.watched, i)
+	id := l.Spec.Steps[i].ID
+	h := step.ByHand{Lines: []string{"kubectl -n tutor apply -f /home/learner/.cache/kubetutor/manifests/0b7f1bbecfb0/demo/" + id + ".yaml"}}
+	if f.byHand != nil {
+		h = f.byHand(i)
+	}
+	obs.Observe(engine.Event{Kind: engine.StepArmed, Step: id, StepIndex: i, Check: -1, ByHand: &h})
+	obs.Observe(engine.Event{Kind: engine.CheckStarted, Step: id, StepIndex: i, Check: 0, Msg: step.Describe(l.Spec.Steps[i].Checks[0])})
+	obs.Observe(engine.Event{Kind: engine.Progress, Step: id, StepIndex: i, Check: 0, Msg: step.M("TUIRaw", "Text", "demo-1: Init:1/2")})
+	return engine.StepResult{ID: id, Index: i, Status: engine.Running}
 }
 
 func (f *fakeRunner) RunStep(_ context.Context, l *lesson.Lesson, i int, catchUp bool, obs engine.Observer) engine.StepResult {

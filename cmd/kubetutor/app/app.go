@@ -257,6 +257,7 @@ func NewRootCommand(ctx context.Context, env *Env) *cobra.Command {
 	root.AddCommand(
 		newListCommand(env),
 		newShowCommand(env),
+		newManifestsCommand(env),
 		newLintCommand(env),
 		newVersionCommand(env),
 		newOpenCommand(env),

@@ -2,13 +2,15 @@ package app
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubetutor/kubetutor/runner/lab"
 )
 
-// newLabCommand manages the offline lab cluster: `lab up|down|status|images`.
+// newLabCommand manages the offline lab cluster: `lab
+// up|down|status|images|leftovers|kubectl`.
 func newLabCommand(env *Env) *cobra.Command {
 	tr := env.Tr()
 	cmd := &cobra.Command{Use: "lab", Short: tr.T("CLILabShort", nil), Args: cobra.NoArgs}
@@ -71,6 +73,19 @@ func newLabCommand(env *Env) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(up, down, status, images, leftovers)
+	kubectl := &cobra.Command{
+		Use: "kubectl", Short: tr.T("CLILabKubectlShort", nil), Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			o := options()
+			o.Out = env.Streams.ErrOut // stdout is the path alone, for $(kubetutor lab kubectl)
+			path, err := lab.Kubectl(c.Context(), o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Streams.Out, path)
+			return nil
+		},
+	}
+	cmd.AddCommand(up, down, status, images, leftovers, kubectl)
 	return cmd
 }

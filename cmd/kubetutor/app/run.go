@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,8 @@ import (
 // runOptions are the flags of `kubetutor run`.
 type runOptions struct {
 	auto      bool
+	watch     bool
+	timeout   time.Duration
 	output    string
 	keepGoing bool
 	noCleanup bool
@@ -39,6 +42,8 @@ func newRunCommand(env *Env) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&o.auto, "auto", false, tr.T("FlagAuto", nil))
+	fl.BoolVar(&o.watch, "watch", false, tr.T("FlagWatch", nil))
+	fl.DurationVar(&o.timeout, "timeout", 0, tr.T("FlagTimeout", nil))
 	fl.StringVarP(&o.output, "output", "o", "text", tr.T("FlagOutput", nil))
 	fl.BoolVar(&o.keepGoing, "keep-going", false, tr.T("FlagKeepGoing", nil))
 	fl.BoolVar(&o.noCleanup, "no-cleanup", false, tr.T("FlagNoCleanup", nil))
@@ -73,9 +78,15 @@ func parseImages(spec lesson.Spec, flags []string, tr interface {
 
 func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 	tr := env.Tr()
-	if !o.auto {
+	switch {
+	case o.auto && o.watch:
+		fmt.Fprintln(env.Streams.ErrOut, tr.T("CLIWatchAndAuto", nil))
+		return ExitError{Code: 2}
+	case !o.auto && !o.watch:
 		fmt.Fprintln(env.Streams.ErrOut, tr.T("CLIRunNotAuto", map[string]any{"Lesson": id}))
 		return ExitError{Code: 2}
+	case o.timeout < 0:
+		return errors.New(tr.T("CLIBadTimeout", map[string]any{"Timeout": o.timeout}))
 	}
 	switch o.output {
 	case "text", "json", "junit":
@@ -104,6 +115,10 @@ func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 		return err
 	}
 	_, _, mfs, _ := env.Content()
+	cache, err := env.ManifestCache()
+	if err != nil {
+		return err
+	}
 	var obs engine.Observer
 	if o.output == "text" {
 		titles := map[string]string{}
@@ -112,13 +127,14 @@ func runLesson(cmd *cobra.Command, env *Env, o *runOptions, id string) error {
 				titles[s.ID] = s.Title
 			}
 		}
-		obs = &engine.Text{W: env.Streams.Out, Tr: tr, Progress: o.progress, Titles: titles}
+		obs = &engine.Text{W: env.Streams.Out, Tr: tr, Progress: o.progress, Titles: titles, Watch: o.watch}
 	} else if o.progress {
 		// Machine-readable output on stdout; progress to stderr.
-		obs = &engine.Text{W: env.Streams.ErrOut, Tr: tr, Progress: true}
+		obs = &engine.Text{W: env.Streams.ErrOut, Tr: tr, Progress: true, Watch: o.watch}
 	}
 	eng := engine.New(cluster, l, mfs, engine.Options{
 		Lang: env.Lang, Images: images, KeepGoing: o.keepGoing, NoCleanup: o.noCleanup, Only: o.step, FromStart: o.fromStart,
+		Watch: o.watch, MaxWait: o.timeout, ManifestCache: cache,
 	}, obs)
 	res := eng.Run(cmd.Context())
 	switch o.output {

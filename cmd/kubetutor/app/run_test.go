@@ -17,6 +17,20 @@ func TestRunWithoutAutoPointsToTheTUI(t *testing.T) {
 	}
 }
 
+func TestRunWatchAndAutoExcludeEachOther(t *testing.T) {
+	for _, lang := range []string{"en", "ja"} {
+		_, stderr, err := run(t, nil, "--lang", lang, "run", "mysql", "--watch", "--auto")
+		var exit ExitError
+		if !errors.As(err, &exit) || exit.Code != 2 || !strings.Contains(stderr, "--watch") || !strings.Contains(stderr, "--auto") {
+			t.Fatalf("%s: err = %v, stderr %q", lang, err, stderr)
+		}
+	}
+	_, _, err := run(t, nil, "--lang", "en", "run", "mysql", "--watch", "--timeout", "-1s", "--kubeconfig", "/nonexistent")
+	if err == nil || !strings.Contains(err.Error(), "must be positive") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestRunFlagErrors(t *testing.T) {
 	cases := []struct {
 		name string

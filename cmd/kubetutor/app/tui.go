@@ -64,7 +64,11 @@ func runTUI(ctx context.Context, env *Env, id string) error {
 	// per lesson, context and namespace. Without one the TUI reads only.
 	if cluster, err := kube.New(env.Kube); err == nil {
 		_, _, mfs, _ := env.Content()
-		opts.Runner = tui.NewEngineRunner(cluster, mfs, env.Lang, nil)
+		runner := tui.NewEngineRunner(cluster, mfs, env.Lang, nil)
+		if runner.ManifestCache, err = env.ManifestCache(); err != nil {
+			return err
+		}
+		opts.Runner = runner
 		dir, err := progress.Dir(env.Getenv)
 		if err != nil {
 			return err
