@@ -127,7 +127,9 @@ func (t *Texts) Read(screen string) Screen {
 		for i := n - 1; i >= 0; i-- {
 			if strings.Contains(lines[l], t.stepHead(i)) {
 				s.Step = i
-				s.Idle = strings.Contains(lines[l], t.tr.T("TUIPressEnter", nil))
+				// Enter runs it; in hands-on mode the step's checks are
+				// armed meanwhile, and typing the command would do too.
+				s.Idle = strings.Contains(lines[l], t.tr.T("TUIPressEnter", nil)) || strings.Contains(lines[l], t.tr.T("TUIHandsOn", nil))
 				s.Failed = strings.Contains(lines[l], t.fragment("TUIRetry", nil, ""))
 				s.CatchingUp = strings.Contains(lines[l], t.fragment("TUICatchingUp", map[string]any{"Target": hole}, ""))
 				break
