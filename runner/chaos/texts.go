@@ -91,6 +91,10 @@ type Screen struct {
 	Idle       bool
 	Failed     bool
 	CatchingUp bool
+	// Armed: a step waiting in hands-on mode shows what arming it found
+	// (its commands, or why there are none) above what it expects; always
+	// true for a step waiting without hands-on mode.
+	Armed bool
 	// Summary: the lesson is complete.
 	Summary bool
 }
@@ -129,7 +133,9 @@ func (t *Texts) Read(screen string) Screen {
 				s.Step = i
 				// Enter runs it; in hands-on mode the step's checks are
 				// armed meanwhile, and typing the command would do too.
-				s.Idle = strings.Contains(lines[l], t.tr.T("TUIPressEnter", nil)) || strings.Contains(lines[l], t.tr.T("TUIHandsOn", nil))
+				handsOn := strings.Contains(lines[l], t.tr.T("TUIHandsOn", nil))
+				s.Idle = handsOn || strings.Contains(lines[l], t.tr.T("TUIPressEnter", nil))
+				s.Armed = s.Idle && (!handsOn || t.armed(lines[l+1:]))
 				s.Failed = strings.Contains(lines[l], t.fragment("TUIRetry", nil, ""))
 				s.CatchingUp = strings.Contains(lines[l], t.fragment("TUICatchingUp", map[string]any{"Target": hole}, ""))
 				break
@@ -137,6 +143,20 @@ func (t *Texts) Read(screen string) Screen {
 		}
 	}
 	return s
+}
+
+// armed reports whether the hands-on panel under a step's heading shows
+// anything before its "Expected:" line: the step's commands, a note or
+// why there are none, which appear once the step is armed (its state
+// "before" recorded). A panel without that line is taken as armed.
+func (t *Texts) armed(panel []string) bool {
+	expected := t.fragment("TUIExpected", map[string]any{"What": hole, "N": 1, "Of": 1}, "")
+	for i, l := range panel {
+		if strings.Contains(l, expected) {
+			return i > 0
+		}
+	}
+	return true
 }
 
 // RunStep returns the step whose start line is line (run's text output),

@@ -17,6 +17,10 @@ import (
 // not cut short.
 const tuiWidth, tuiHeight = 200, 50
 
+// armWait is how long the driver waits for a hands-on step to show that
+// it is armed before it presses Enter anyway.
+const armWait = 5 * time.Second
+
 // keyPause is how long the driver waits for a key's effect before it
 // presses the key again.
 const keyPause = 3 * time.Second
@@ -150,7 +154,8 @@ func (h *Harness) driveTUI(ctx context.Context, s *termtest.Session, seen *tuiSe
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	var lastKey string
-	var lastAt time.Time
+	var lastAt, idleAt time.Time
+	idleStep := -1
 	press := func(key, why string) error {
 		if why == lastKey && time.Since(lastAt) < keyPause {
 			return nil
@@ -190,7 +195,19 @@ func (h *Harness) driveTUI(ctx context.Context, s *termtest.Session, seen *tuiSe
 		case sc.Failed:
 			return fmt.Errorf("step %d failed:\n%s", sc.Step+1, screen)
 		case sc.Idle:
-			err = press("Enter", "Enter "+strconv.Itoa(sc.Step))
+			if idleStep != sc.Step {
+				idleStep, idleAt = sc.Step, time.Now()
+			}
+			// Enter once the hands-on panel shows the step armed, as a
+			// learner reads it first: Enter while it still arms hits a
+			// TUI race (the step fails "cannot record the state … before
+			// the action: context canceled"). A panel that never shows
+			// it gets Enter after armWait.
+			if sc.Armed || time.Since(idleAt) > armWait {
+				err = press("Enter", "Enter "+strconv.Itoa(sc.Step))
+			}
+		default:
+			idleStep = -1
 		}
 		if err != nil {
 			return fmt.Errorf("send keys: %w", err)
