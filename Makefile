@@ -10,8 +10,10 @@ GO_TEST_FLAGS ?= -count=1
 E2E_NS     ?= kubetutor-e2e
 # Which e2e tests `make e2e` runs (a go test -run pattern).
 E2E_RUN    ?= E2E
+# How many times `make chaos` kills the lesson's process.
+CHAOS_KILLS ?= 10
 
-.PHONY: help deps run build test unit lint vet golden fuzz bench bench-e2e e2e e2e-node-local e2e-restart lab-up lab-down lab-status lab-images clean
+.PHONY: help deps run build test unit lint vet golden fuzz bench bench-e2e e2e e2e-node-local e2e-restart chaos lab-up lab-down lab-status lab-images clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}'
@@ -88,6 +90,17 @@ bench-e2e: deps build ## the lesson vs a plain kubectl script of its steps, side
 	kubectl="$$(./$(BIN) lab kubectl)"; \
 	PATH="$$(dirname "$$kubectl"):$$PATH" KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) \
 		go test -tags e2e -run XXX -bench LessonVsKubectl -benchtime 1x -timeout 90m ./runner/engine/
+
+# chaos kills the MySQL lesson's process (SIGKILL) at CHAOS_KILLS random
+# moments, half the TUI under tmux and half `run --auto`, starting it again
+# each time until it finishes (runner/chaos). Not part of `make test`, which
+# runs its short version (TestChaosE2E: two kills). The lab as in e2e.
+chaos: deps build ## kill the MySQL lesson CHAOS_KILLS times (default 10) until it finishes; on the lab (≈ 2.5 min)
+	@started=""; \
+	if ! ./$(BIN) lab status >/dev/null 2>&1; then ./$(BIN) lab up --replace; started=1; fi; \
+	trap 'rc=$$?; if [ -n "$$started" ]; then ./$(BIN) lab down || rc=1; fi; exit $$rc' EXIT; \
+	KUBECONFIG=$(KUBECONFIG_LAB) KUBETUTOR_BIN=$(CURDIR)/$(BIN) CHAOS_KILLS=$(CHAOS_KILLS) \
+		go test -tags e2e $(GO_TEST_FLAGS) -timeout 3h -run '^TestChaosFull$$' -v ./runner/chaos/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
 
 lab-up: build ## start the offline lab (builds it the first time, ≈ 15 min)
 	./$(BIN) lab up
