@@ -99,6 +99,7 @@ func (c *cluster) setReady(name string, ready bool) {
 		st = corev1.ConditionTrue
 	} else {
 		c.event("Pod", name, p.UID, "Unhealthy", "Readiness probe failed: sh: 1: mysql: not found", c.t, c.t.Add(8*time.Second))
+		c.h.Events[len(c.h.Events)-1].Count = 5 // failed every 2 s: out of service after 3
 	}
 	p.Status.Conditions[0] = corev1.PodCondition{Type: corev1.PodReady, Status: st, LastTransitionTime: metav1.NewTime(c.t)}
 	p.Status.ContainerStatuses[0].Ready = ready
@@ -261,4 +262,24 @@ func dump(p Progress) string {
 		fmt.Fprintf(&b, "  %2d %-20s %-8s done=%-5v %-8s %s\n", i, s.ID, s.Proof, s.Done, s.How, s.Msg)
 	}
 	return b.String()
+}
+
+// TestJudgeProbeFailedOnce: killed a second into break-probe, the probe
+// failed once (one Unhealthy event) but mysql-2 is still Ready: the step
+// is not done, so resume offers break-probe again, not a later step.
+func TestJudgeProbeFailedOnce(t *testing.T) {
+	l := mysqlLesson(t)
+	c := newCluster()
+	rec := Record{}
+	for i := 0; i <= 5; i++ {
+		c.tick(10 * time.Second)
+		mysqlSteps[i](c)
+		rec[l.Spec.Steps[i].ID] = c.t
+	}
+	c.tick(10 * time.Second)
+	p := c.h.Pods["mysql-2"]
+	c.event("Pod", "mysql-2", p.UID, "Unhealthy", "Readiness probe failed: sh: 1: mysql: not found", c.t, c.t)
+	if got := Judge(l.Spec.Steps, c.h, rec); got.Next() != 6 {
+		t.Errorf("resume at %d, want 6 (break-probe)\n%s", got.Next(), dump(got))
+	}
 }

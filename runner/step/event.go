@@ -30,6 +30,11 @@ type Event struct {
 	Reason string `yaml:"reason"`
 	// Message is text the event's message must contain (optional).
 	Message string `yaml:"message"`
+	// Count is how many times the event must have occurred, as the
+	// cluster counts repeats of one event (default 1) — e.g. 3 failed
+	// readiness probes in a row (the default failureThreshold) take a pod
+	// out of service; one does not.
+	Count int32 `yaml:"count"`
 	start   time.Time
 }
 
@@ -42,11 +47,12 @@ func (c *Event) Validate(v *lesson.Validator) {
 	v.Require(c.Kind != "", "kind")
 	v.Require(c.Name != "", "name")
 	v.Require(c.Reason != "", "reason")
+	v.Require(c.Count >= 0, "count (0 or more)")
 }
 
 // Describe implements Kind.
 func (c *Event) Describe() Msg {
-	return M("KindEvent", "Kind", c.Kind, "Name", c.Name, "Reason", c.Reason, "Message", c.Message)
+	return M("KindEvent", "Kind", c.Kind, "Name", c.Name, "Reason", c.Reason, "Message", c.Message, "Count", max(c.Count, 1))
 }
 
 // Verbs implements Kind.
@@ -63,7 +69,16 @@ func (c *Event) Prepare(ctx context.Context, env *Env) error {
 // matches reports whether e is about the object, with the reason and text.
 func (c *Event) matches(e *corev1.Event) bool {
 	return strings.EqualFold(e.InvolvedObject.Kind, strings.Split(c.Kind, ".")[0]) && e.InvolvedObject.Name == c.Name &&
-		e.Reason == c.Reason && strings.Contains(e.Message, c.Message)
+		e.Reason == c.Reason && strings.Contains(e.Message, c.Message) && eventCount(e) >= max(c.Count, 1)
+}
+
+// eventCount is how many times an event occurred (a series counts too).
+func eventCount(e *corev1.Event) int32 {
+	n := max(e.Count, 1)
+	if e.Series != nil && e.Series.Count > n {
+		n = e.Series.Count
+	}
+	return n
 }
 
 // Wait implements Check.
