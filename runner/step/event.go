@@ -35,7 +35,7 @@ type Event struct {
 	// readiness probes in a row (the default failureThreshold) take a pod
 	// out of service; one does not.
 	Count int32 `yaml:"count"`
-	start   time.Time
+	start time.Time
 }
 
 func init() {
