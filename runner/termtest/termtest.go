@@ -36,13 +36,12 @@ func Start(ctx context.Context, name string, width, height int, env []string, co
 	}
 	// Keep the pane after the program exits, so its last screen can be read.
 	args = append(args, command+"; echo '[exited]' $?; sleep 3600")
+	// Programs may set tmux's paste buffer with OSC 52 (a TUI's copy key);
+	// Clipboard reads it. The option is set in the same command list as the
+	// session, before the server reads anything the program prints.
+	args = append(args, ";", "set-option", "-s", "set-clipboard", "on")
 	if out, err := s.tmux(ctx, args...); err != nil {
 		return nil, fmt.Errorf("start tmux: %v: %s", err, out)
-	}
-	// Programs may set tmux's paste buffer with OSC 52 (a TUI's copy key);
-	// Clipboard reads it.
-	if out, err := s.tmux(ctx, "set-option", "-s", "set-clipboard", "on"); err != nil {
-		return nil, fmt.Errorf("tmux set-clipboard: %v: %s", err, out)
 	}
 	return s, nil
 }
@@ -97,35 +96,47 @@ func (s *Session) Screen(ctx context.Context) (string, error) {
 	return s.tmux(ctx, "capture-pane", "-p", "-t", s.target)
 }
 
-// WaitFor waits until every one of texts is on the screen, or the context
+// WaitFor waits until every one of texts is on the screen, or the timeout
 // ends; then it returns the last screen and an error naming what was
-// missing. tmux offers no change notification for a pane, so this re-reads
-// the screen every 200 ms — in the test harness only.
+// missing.
 func (s *Session) WaitFor(ctx context.Context, timeout time.Duration, texts ...string) (string, error) {
+	missing := ""
+	screen, err := s.WaitUntil(ctx, timeout, func(screen string) bool {
+		missing = ""
+		for _, t := range texts {
+			if !strings.Contains(screen, t) {
+				missing = t
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil && missing != "" {
+		return screen, fmt.Errorf("%q did not appear within %v; last screen:\n%s", missing, timeout, screen)
+	}
+	return screen, err
+}
+
+// WaitUntil waits until ok accepts the screen, or the timeout ends; then it
+// returns the last screen and an error. tmux offers no change notification
+// for a pane, so this re-reads the screen every 200 ms — in the test
+// harness only.
+func (s *Session) WaitUntil(ctx context.Context, timeout time.Duration, ok func(screen string) bool) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	var screen string
 	for {
-		var err error
-		screen, err = s.Screen(context.WithoutCancel(ctx))
+		screen, err := s.Screen(context.WithoutCancel(ctx))
 		if err != nil {
 			return screen, err
 		}
-		missing := ""
-		for _, t := range texts {
-			if !strings.Contains(screen, t) {
-				missing = t
-				break
-			}
-		}
-		if missing == "" {
+		if ok(screen) {
 			return screen, nil
 		}
 		select {
 		case <-ctx.Done():
-			return screen, fmt.Errorf("%q did not appear within %v; last screen:\n%s", missing, timeout, screen)
+			return screen, fmt.Errorf("the screen did not change as expected within %v; last screen:\n%s", timeout, screen)
 		case <-tick.C:
 		}
 	}

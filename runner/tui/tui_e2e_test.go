@@ -3,13 +3,8 @@
 package tui
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,10 +12,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubetutor/kubetutor/runner/lab"
 	"github.com/kubetutor/kubetutor/runner/termtest"
 )
 
@@ -39,150 +31,14 @@ import (
 // TUI, which took the cordon over, uncordons it and saves its progress.
 // It fails, never skips, without a reachable cluster.
 func TestTUIE2E(t *testing.T) {
-	start := time.Now()
-	kubeconfig := os.Getenv("KUBECONFIG")
-	if kubeconfig == "" {
-		t.Fatal("KUBECONFIG is not set: start the lab (kubetutor lab up) and export KUBECONFIG=.lab/kubeconfig")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		t.Fatalf("read %s: %v", kubeconfig, err)
-	}
-	cfg.Timeout = 10 * time.Second
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cs.Discovery().ServerVersion(); err != nil {
-		t.Fatalf("the cluster of %s does not answer: %v", kubeconfig, err)
-	}
-	labKubectl(t)
-	bin := os.Getenv("KUBETUTOR_BIN")
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "kubetutor")
-		out, err := exec.Command("go", "build", "-o", bin, "../../cmd/kubetutor").CombinedOutput()
-		if err != nil {
-			t.Fatalf("build: %v\n%s", err, out)
-		}
-	}
-	ns := fmt.Sprintf("tui-e2e-%d", time.Now().UnixNano()%1_000_000)
-	state := t.TempDir()
-	// A short cache path keeps the apply commands on one line at 120 columns.
-	cache, err := os.MkdirTemp("", "kt-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		os.RemoveAll(cache)
-		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
-		t.Logf("namespace %s deleted; whole test %s", ns, time.Since(start).Round(time.Second))
-	})
-
-	ctx := context.Background()
-	env := []string{"KUBECONFIG=" + kubeconfig, "XDG_STATE_HOME=" + state, "XDG_CACHE_HOME=" + cache, "TERM=xterm-256color", "LANG=C.UTF-8"}
-	command := fmt.Sprintf("%s --lang en -n %s open mysql", bin, ns)
-	var shell *termtest.Session
-	open := func(name string) *termtest.Session {
-		s, err := termtest.Start(ctx, name+fmt.Sprint(os.Getpid()), 120, 40, env, command)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		// The learner's second terminal: a shell with the lab's kubectl.
-		shell, err = s.Window(ctx, "shell", append(env, "PATH="+os.Getenv("PATH"), "PS1=$ "), "bash --norc --noprofile")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	wait := func(s *termtest.Session, d time.Duration, texts ...string) string {
-		t.Helper()
-		screen, err := s.WaitFor(ctx, d, texts...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return screen
-	}
-	send := func(s *termtest.Session, keys ...string) {
-		t.Helper()
-		if err := s.Send(ctx, keys...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	screen := func(s *termtest.Session) string {
-		t.Helper()
-		text, err := s.Screen(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return text
-	}
-	// reach waits until the status bar says step n (or a later one) is done.
-	reach := func(s *termtest.Session, d time.Duration, n int) {
-		t.Helper()
-		deadline := time.Now().Add(d)
-		for {
-			text := screen(s)
-			if done(text) >= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("step %d/15 was not done within %s; last screen:\n%s", n, d, text)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
-	phase := time.Now()
-	lap := func(what string) {
-		t.Logf("%-44s %s", what, time.Since(phase).Round(100*time.Millisecond))
-		phase = time.Now()
-	}
-	// byHand copies the current step's command with c and types it in the
-	// shell window; it returns the command once it has exited with 0.
-	copied, typed := "", 0
+	h := newHarness(t, "mysql", "en", "step ", 15)
+	ns, wait, send, lap := h.ns, h.wait, h.send, h.lap
 	byHand := func(s *termtest.Session, want string) string {
 		t.Helper()
-		send(s, "c")
-		wait(s, 10*time.Second, "Copied 1 line(s)")
-		deadline := time.Now().Add(10 * time.Second)
-		var clip string
-		for {
-			clip, err = s.Clipboard(ctx)
-			if err == nil && clip != copied && strings.HasPrefix(clip, "kubectl -n "+ns+" ") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the copy key put nothing new in the clipboard: %q %v", clip, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		copied = clip
-		if !strings.Contains(clip, want) {
-			t.Fatalf("copied %q, want a command with %q", clip, want)
-		}
-		typed++
-		if err := shell.Type(ctx, clip); err != nil {
-			t.Fatal(err)
-		}
-		if err := shell.Type(ctx, fmt.Sprintf(`echo "[typed %d: $?]"`, typed)); err != nil {
-			t.Fatal(err)
-		}
-		wait(shell, 3*time.Minute, fmt.Sprintf("[typed %d: 0]", typed))
-		return clip
+		return h.byHand(s, "Copied 1 line(s)", want)
 	}
-	cordoned := func() []string {
-		nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, n := range nodes.Items {
-			if n.Spec.Unschedulable {
-				out = append(out, n.Name)
-			}
-		}
-		return out
-	}
+	cache, state, cordoned, ctx, cs := h.cache, h.state, h.cordoned, h.ctx, h.cs
+	open := h.open
 
 	// First run: step 1 by hand, step 2 caught up on by a skip, then quit
 	// while the StatefulSet step runs.
@@ -219,12 +75,12 @@ func TestTUIE2E(t *testing.T) {
 	send(s, "Enter")
 	// Step 4 only watches (replication running): armed, it unlocks by itself
 	// as soon as the cluster shows it, often before a screen shows step 3.
-	reach(s, 5*time.Minute, 3)
+	h.reach(s, 5*time.Minute, 3)
 	lap("statefulset ready")
 	for n := 4; n <= 6; n++ {
-		if done(screen(s)) < n {
+		if screen, _ := s.Screen(ctx); h.done(screen) < n {
 			send(s, "Enter")
-			reach(s, 4*time.Minute, n)
+			h.reach(s, 4*time.Minute, n)
 		}
 	}
 	wait(s, time.Minute, "100 ok", "101 ok", "102 ok")
@@ -297,33 +153,4 @@ func TestTUIE2E(t *testing.T) {
 	if !strings.Contains(string(prog), `"drain-node"`) || strings.Contains(string(prog), `"uncordon-node"`) {
 		t.Errorf("progress after SIGTERM should hold drain-node, not uncordon-node:\n%s", prog)
 	}
-}
-
-// labKubectl fails unless the kubectl on the PATH is the lab's version
-// (make e2e puts `kubetutor lab kubectl` first on the PATH): the commands
-// typed here never depend on whatever kubectl a machine has.
-func labKubectl(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command("kubectl", "version", "--client", "-o", "json").Output()
-	var v struct {
-		ClientVersion struct{ GitVersion string } `json:"clientVersion"`
-	}
-	if err != nil || json.Unmarshal(out, &v) != nil || v.ClientVersion.GitVersion != lab.KubernetesVersion {
-		t.Fatalf("kubectl on the PATH is %q, not the lab's %s: run through make e2e, or put the folder of `kubetutor lab kubectl` first on the PATH (%v)",
-			v.ClientVersion.GitVersion, lab.KubernetesVersion, err)
-	}
-}
-
-// statusStep finds the status bar's "step N/15": the last step done.
-var statusStep = regexp.MustCompile(`step (\d+)/15`)
-
-// done returns the last step done according to the status bar of screen, 0
-// when it shows none.
-func done(screen string) int {
-	m := statusStep.FindAllStringSubmatch(screen, -1)
-	if len(m) == 0 {
-		return 0
-	}
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	return n
 }
