@@ -76,7 +76,7 @@ e2e-node-local: ## the whole MySQL lesson with node-local volumes (lab switched 
 	$(MAKE) e2e E2E_RUN=TestMySQLNodeLocalE2E
 
 e2e-restart: ## the API server restarted while checks wait (StatefulSet step, drain), against kubectl wait
-	$(MAKE) e2e E2E_RUN=TestAPIServerRestartE2E
+	$(MAKE) e2e E2E_RUN=TestAPIServerRestartFull
 
 # bench-e2e runs, on the lab (started and stopped as for e2e), the whole
 # lesson (BENCH_LESSON, default mysql) with `run --auto` and as a plain
