@@ -27,10 +27,11 @@ build: ## build bin/kubetutor
 test: vet unit lint e2e ## every test: vet, unit, lesson lint, and e2e on the offline lab (started if needed)
 	@echo "✓ make test: all passed"
 
-deps: ## install what the tests need from Debian's packages when missing (tmux; chromium for the workshop page's browser test)
+deps: ## install what the tests need from Debian's packages when missing (tmux; chromium and a Japanese font for the workshop page's browser tests)
 	@missing=""; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || missing="$$missing fonts-ipafont-gothic"; \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 vet: ## go vet (with the browser test's files)

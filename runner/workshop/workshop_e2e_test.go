@@ -11,7 +11,9 @@ package workshop
 // kubeconfig may read neither another learner's namespace nor pods
 // cluster-wide; `workshop push --to drain-node --behind` brings everyone
 // through the drain with never more than one node cordoned (the test
-// watches the nodes throughout); `reset` returns a learner to the start;
+// watches the nodes throughout); `workshop serve` answers the status's
+// JSON, its event stream and its page in a real browser (chromium) show a
+// change in the cluster within 2 s; `reset` returns a learner to the start;
 // `down` leaves nothing behind. `make e2e` sets KUBECONFIG (the lab's) and
 // KUBETUTOR_BIN; without a cluster the test fails, never skips.
 
@@ -27,11 +29,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	authv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -39,6 +43,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kubetutor/kubetutor/runner/browsertest"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
@@ -453,6 +458,32 @@ func serveE2E(ctx context.Context, t *testing.T, k kt, client kubernetes.Interfa
 	if first := <-events; first[0] != "snapshot" {
 		t.Fatalf("first event %q, want snapshot", first[0])
 	}
+	// The page in a real browser: one row per learner in the state the
+	// status said, its own event stream connected.
+	page := browsertest.Start(t, 2*time.Minute)
+	if err := chromedp.Do(page,
+		chromedp.Navigate(base+"?lang=en"),
+		chromedp.WaitVisible(`#conn[data-live="true"]`),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](`window.notReloaded = true`)(ctx, tg)
+			return err
+		}),
+	); err != nil {
+		t.Fatalf("the page from workshop serve: %v", err)
+	}
+	rows, err := chromedp.Run(page, chromedp.Evaluate[[]string](`[...document.querySelectorAll('tr.learner')].map(r => r.dataset.name + ':' + r.dataset.state)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, l := range snap.Learners {
+		want = append(want, l.Name+":"+string(l.State))
+	}
+	slices.Sort(rows)
+	slices.Sort(want)
+	if !slices.Equal(rows, want) {
+		t.Errorf("the page's rows %v, the snapshot's %v", rows, want)
+	}
 	// A change in learner 03's namespace: a warning.
 	ns := name + "-03"
 	changed := time.Now()
@@ -471,10 +502,32 @@ func serveE2E(ctx context.Context, t *testing.T, k kt, client kubernetes.Interfa
 			}
 			if e[0] == "row" && strings.Contains(e[1], "(e2e)") {
 				t.Logf("/api/events delivered the change after %s", time.Since(changed).Round(time.Millisecond))
+				pageShows(t, page, ns, changed)
 				return
 			}
 		case <-deadline:
 			t.Fatal("/api/events did not deliver the change within 2 s")
 		}
 	}
+}
+
+// pageShows waits until the browser's page shows the warning made at
+// changed in learner ns's row, without a reload, within 2 s of the change;
+// then it saves a screenshot.
+func pageShows(t *testing.T, page context.Context, ns string, changed time.Time) {
+	t.Helper()
+	row := fmt.Sprintf(`tr.learner[data-name=%q]`, ns[strings.LastIndex(ns, "-")+1:])
+	wctx, cancel := context.WithDeadline(page, changed.Add(2*time.Second))
+	_, err := chromedp.Run(wctx, chromedp.Poll[bool](fmt.Sprintf(`(document.querySelector(%q)?.textContent || "").includes("(e2e)")`, row)))
+	cancel()
+	if err != nil {
+		text, _ := chromedp.Run(page, chromedp.Text(`body`))
+		t.Fatalf("the page did not show the change within 2 s (%v):\n%s", err, text)
+	}
+	t.Logf("the page showed the change after %s", time.Since(changed).Round(time.Millisecond))
+	still, err := chromedp.Run(page, chromedp.Evaluate[bool](`window.notReloaded === true`))
+	if err != nil || !still {
+		t.Errorf("the page was reloaded (%v)", err)
+	}
+	browsertest.Screenshot(t, page, filepath.Join("testdata", "artifacts"), "workshop-lab")
 }

@@ -2,16 +2,15 @@
 
 package web
 
-// The page in a real browser: Debian's chromium, headless, driven by
-// chromedp. `make deps` installs chromium; `make unit` runs this file
-// (build tag browser). The screenshots land in testdata/artifacts/
+// The page in a real browser (runner/browsertest: Debian's chromium,
+// headless, driven by chromedp) fed by a fake Source; the workshop's e2e
+// test loads it from `workshop serve` on the lab. `make unit` runs this
+// file (build tag browser). The screenshots land in testdata/artifacts/
 // (git-ignored); the log says where.
 
 import (
 	"context"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -20,58 +19,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kubetutor/kubetutor/runner/browsertest"
 	"github.com/kubetutor/kubetutor/runner/workshop"
 )
-
-const chromium = "/usr/bin/chromium"
-
-// browser starts a headless chromium for the test.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := exec.LookPath(chromium); err != nil {
-		t.Fatalf("%s is missing: `make deps` installs it (apt-get install chromium)", chromium)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), // root in CI
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v", chromium, err)
-	}
-	return bctx
-}
-
-// screenshot saves the page to testdata/artifacts/<name>.png.
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: a PNG
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, _ := filepath.Abs(filepath.Join("testdata", "artifacts"))
-	path := filepath.Join(dir, name+".png")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-}
 
 // rows are the table's rows as "name:state", top to bottom.
 const rowsJS = `[...document.querySelectorAll('tr.learner')].map(r => r.dataset.name + ':' + r.dataset.state)`
@@ -81,7 +31,7 @@ func TestBrowserPage(t *testing.T) {
 	f, h := server(t, Options{Token: "t0ken"})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close) // after the browser's cleanup (LIFO): its stream must end first
-	ctx := browser(t)
+	ctx := browsertest.Start(t, 60*time.Second)
 	t.Logf("chromium up in %v", time.Since(start).Round(time.Millisecond))
 
 	// The rows, in order, with the checkpoint from the URL; the event
@@ -132,7 +82,7 @@ func TestBrowserPage(t *testing.T) {
 			t.Errorf("timeline lacks %q:\n%s", s, timeline)
 		}
 	}
-	screenshot(t, ctx, "workshop-en")
+	browsertest.Screenshot(t, ctx, filepath.Join("testdata", "artifacts"), "workshop-en")
 
 	// The projector in Japanese: names hidden.
 	must(t, chromedp.Do(ctx,
@@ -144,7 +94,7 @@ func TestBrowserPage(t *testing.T) {
 	if !strings.Contains(text, "受講者 02") || strings.Contains(text, "ben") || !strings.Contains(text, "StatefulSet を起動する") {
 		t.Errorf("projector page:\n%s", text)
 	}
-	screenshot(t, ctx, "workshop-ja-projector")
+	browsertest.Screenshot(t, ctx, filepath.Join("testdata", "artifacts"), "workshop-ja-projector")
 	t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond))
 }
 
