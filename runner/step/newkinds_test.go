@@ -61,12 +61,20 @@ func TestExecOutputWaits(t *testing.T) {
 	}
 	c := &ExecOutput{Pod: "web-0", Command: []string{"cat", "/data/test.txt"}, Equals: strp("123")}
 	var seen []string
+	reported := make(chan struct{}, 1)
 	started := watchStarted(f.Client, "pods")
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Wait(context.Background(), env, func(m Msg) { seen = append(seen, m.ID) })
+		done <- c.Wait(context.Background(), env, func(m Msg) {
+			seen = append(seen, m.ID)
+			select {
+			case reported <- struct{}{}:
+			default:
+			}
+		})
 	}()
-	waitFor(t, started) // the check has seen the pod Pending
+	waitFor(t, started)
+	waitFor(t, reported) // the check has said why it waits: the pod is Pending
 	updatePod(t, f, mysqlPod("web-0", true))
 	if err := result(t, done); err != nil {
 		t.Fatal(err)
