@@ -599,7 +599,10 @@ func (e *Evaluator) view(name, ns string, h *step.History, p evidence.Progress, 
 
 // lastWarning is the newest Warning event of the current attempt, in one
 // line, and when it last occurred; unexpectedAt is the same for warnings
-// the lesson does not cause on purpose.
+// that still matter: not caused by the lesson on purpose, and not about a
+// pod that is Ready now (a pod's start-up warnings — unbound claims while
+// its volume is provisioned, a probe that fails while the server starts —
+// are over once it is Ready).
 func (e *Evaluator) lastWarning(h *step.History) (text string, at, unexpectedAt time.Time) {
 	for _, ev := range h.Events {
 		if ev.Type != corev1.EventTypeWarning {
@@ -612,11 +615,29 @@ func (e *Evaluator) lastWarning(h *step.History) (text string, at, unexpectedAt 
 		if !t.Before(at) {
 			text, at = eventLine(ev), t
 		}
-		if !e.isExpected(ev) && !t.Before(unexpectedAt) {
+		if !e.isExpected(ev) && !readyNow(h, ev) && !t.Before(unexpectedAt) {
 			unexpectedAt = t
 		}
 	}
 	return text, at, unexpectedAt
+}
+
+// readyNow reports whether ev is about a pod that is Ready now (the same
+// pod, when the event names its UID).
+func readyNow(h *step.History, ev *corev1.Event) bool {
+	if ev.InvolvedObject.Kind != "Pod" {
+		return false
+	}
+	p := h.Pods[ev.InvolvedObject.Name]
+	if p == nil || p.DeletionTimestamp != nil || ev.InvolvedObject.UID != "" && ev.InvolvedObject.UID != p.UID {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func (e *Evaluator) isExpected(ev *corev1.Event) bool {

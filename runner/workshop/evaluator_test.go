@@ -228,3 +228,46 @@ func simulate(drained bool) *step.History {
 	step.SortEvents(h.Events)
 	return h
 }
+
+// A warning about a pod that is Ready now is shown but makes nobody stuck:
+// a StatefulSet's start-up warnings (claims not bound yet, a probe failing
+// while the server starts) are over (regression: learner 02 of the e2e
+// showed stuck right after apply-statefulset, by a FailedScheduling event
+// that came after the pod's creation, the step's evidence time).
+func TestWarningOfReadyPod(t *testing.T) {
+	pod := func(uid types.UID, ready corev1.ConditionStatus) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "mysql-2", UID: uid},
+			Status: corev1.PodStatus{Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}}}
+	}
+	ev := func(uid types.UID) *corev1.Event {
+		e := warning("k8s-01", "FailedScheduling", "mysql-2", t0.Add(time.Second))
+		e.InvolvedObject.UID = uid
+		return e
+	}
+	for _, tc := range []struct {
+		name   string
+		pod    *corev1.Pod
+		ev     *corev1.Event
+		counts bool
+	}{
+		{"the pod is Ready", pod("u2", corev1.ConditionTrue), ev("u2"), false},
+		{"the event names no UID", pod("u2", corev1.ConditionTrue), ev(""), false},
+		{"the pod is not Ready", pod("u2", corev1.ConditionFalse), ev("u2"), true},
+		{"an earlier pod of that name", pod("u2", corev1.ConditionTrue), ev("u1"), true},
+		{"no such pod", nil, ev("u2"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &step.History{Pods: map[string]*corev1.Pod{}, Events: []*corev1.Event{tc.ev}}
+			if tc.pod != nil {
+				h.Pods["mysql-2"] = tc.pod
+			}
+			text, at, unexpected := (&Evaluator{}).lastWarning(h)
+			if text == "" || at.IsZero() {
+				t.Errorf("the warning is not shown: %q %v", text, at)
+			}
+			if counts := !unexpected.IsZero(); counts != tc.counts {
+				t.Errorf("counts for stuck: %v, want %v", counts, tc.counts)
+			}
+		})
+	}
+}
