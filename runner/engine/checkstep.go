@@ -13,13 +13,25 @@ import (
 // action of a step the cluster already satisfies when catching up. Each
 // check waits at most maxWait (or its own timeout when shorter). Checks
 // that compare with the state before the action (step.Preparer: same UID,
-// node changed, restarts unchanged) cannot be judged afterwards and count
-// as passed. Events are emitted as in RunStep.
+// node changed, restarts unchanged) cannot be judged afterwards and are
+// skipped. Events are emitted as in RunStep.
 func (e *Engine) CheckStep(ctx context.Context, i int, maxWait time.Duration) StepResult {
 	s := e.Step(i)
 	start := e.now()
-	sr := StepResult{ID: s.ID, Index: i, Status: Passed, Action: ActionResult{Status: Skipped}}
 	e.emit(Event{Kind: StepStarted, Step: s.ID, StepIndex: i})
+	sr := e.checks(ctx, s, i, maxWait)
+	sr.ID, sr.Index, sr.Action = s.ID, i, ActionResult{Status: Skipped}
+	sr.Duration = e.now().Sub(start)
+	e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
+	return sr
+}
+
+// checks runs the checks of step s (index i) that can be judged without
+// the state before its action, each waiting at most maxWait (0: its own
+// timeout) or its own timeout when shorter; the others are skipped, and
+// every check after a failed one too.
+func (e *Engine) checks(ctx context.Context, s lesson.Step, i int, maxWait time.Duration) StepResult {
+	sr := StepResult{Status: Passed}
 	for j, lc := range s.Checks {
 		cr := CheckResult{Name: lc.Name, Line: lc.Line}
 		c, err := step.NewCheck(lc)
@@ -46,8 +58,6 @@ func (e *Engine) CheckStep(ctx context.Context, i int, maxWait time.Duration) St
 		}
 		sr.Checks = append(sr.Checks, cr)
 	}
-	sr.Duration = e.now().Sub(start)
-	e.emit(Event{Kind: StepDone, Step: s.ID, StepIndex: i, StepResult: &sr})
 	return sr
 }
 

@@ -110,3 +110,30 @@ func TestBuiltinLessonsByHand(t *testing.T) {
 		}
 	}
 }
+
+// Steps whose checks compare with the state before the action are never
+// satisfied by catch-up alone.
+func TestComparesWithBefore(t *testing.T) {
+	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
+	if err != nil || len(probs) > 0 {
+		t.Fatal(err, probs)
+	}
+	for _, l := range all {
+		if l.ID != "mysql" {
+			continue
+		}
+		for _, s := range l.Spec.Steps {
+			before := ComparesWithBefore(s)
+			switch s.ID {
+			case "break-probe", "delete-pod", "drain-node":
+				if !before {
+					t.Errorf("%s: compares with before = false", s.ID)
+				}
+			case "apply-configmap", "read-loop":
+				if before {
+					t.Errorf("%s: compares with before = true", s.ID)
+				}
+			}
+		}
+	}
+}

@@ -158,8 +158,9 @@ func (e *Engine) preflightNamespace(ctx context.Context) (Status, step.Msg, step
 	return Passed, step.M("PreflightNamespaceCreated", "Namespace", ns), step.Msg{}
 }
 
-// schedulable reports whether pods can be scheduled onto n.
-func schedulable(n *corev1.Node) bool {
+// Schedulable reports whether pods can be scheduled onto n: not cordoned,
+// no NoSchedule or NoExecute taint, and Ready.
+func Schedulable(n *corev1.Node) bool {
 	if n.Spec.Unschedulable {
 		return false
 	}
@@ -193,7 +194,7 @@ func (e *Engine) preflightNodes(ctx context.Context) (Status, step.Msg, step.Msg
 	}
 	var names []string
 	for i := range l.Items {
-		if schedulable(&l.Items[i]) {
+		if Schedulable(&l.Items[i]) {
 			names = append(names, l.Items[i].Name)
 		}
 	}
@@ -372,7 +373,7 @@ func (e *Engine) preflightImages(ctx context.Context) (Status, step.Msg, step.Ms
 	}
 	var nodes []*corev1.Node
 	for i := range l.Items {
-		if schedulable(&l.Items[i]) {
+		if Schedulable(&l.Items[i]) {
 			nodes = append(nodes, &l.Items[i])
 		}
 	}

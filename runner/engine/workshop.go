@@ -226,7 +226,7 @@ func (a *Armed) instructorRun(ctx context.Context, passed bool) StepResult {
 	}
 	done := e.doneByEvidence(ctx, i)
 	if done {
-		res := e.checksNow(ctx, s, i)
+		res := e.checks(ctx, s, i, CatchUpWait)
 		if res.Status == Passed || ctx.Err() != nil {
 			sr.Status, sr.Checks = res.Status, res.Checks
 			return sr
@@ -272,35 +272,4 @@ func (e *Engine) workshopEpoch() time.Time {
 		return w.Epoch
 	}
 	return time.Time{}
-}
-
-// checksNow runs the checks of step s that can be judged without the state
-// before the action, each waiting briefly, as CheckStep does, but without
-// emitting a step of its own.
-func (e *Engine) checksNow(ctx context.Context, s lesson.Step, i int) StepResult {
-	sr := StepResult{Status: Passed}
-	for j, lc := range s.Checks {
-		cr := CheckResult{Name: lc.Name, Line: lc.Line}
-		c, err := step.NewCheck(lc)
-		if err != nil {
-			cr.Desc, cr.Status, cr.Failure, sr.Status = step.M("CheckInvalid"), Failed, step.AsFailure(err), Failed
-			sr.Checks = append(sr.Checks, cr)
-			continue
-		}
-		cr.Desc = c.Describe()
-		if _, before := c.(step.Preparer); before || sr.Status == Failed {
-			// Evidence judged what needs "before"; a failed check skips the rest.
-			cr.Status = Skipped
-			if sr.Status == Failed {
-				cr.Reason = step.M("ReasonEarlierCheckFailed")
-			}
-			sr.Checks = append(sr.Checks, cr)
-			continue
-		}
-		if e.waitCheck(ctx, s, i, j, c, &cr, min(CatchUpWait, e.lesson.Spec.CheckTimeout(s, lc))) {
-			sr.Status = Failed
-		}
-		sr.Checks = append(sr.Checks, cr)
-	}
-	return sr
 }

@@ -19,10 +19,6 @@ import (
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
-// catchUpWait bounds each check of a step caught up on before its action
-// runs instead: most steps skipped to were never run, so do not wait.
-const catchUpWait = 5 * time.Second
-
 // EngineRunner is the StepRunner of a real cluster: one runner/engine
 // Engine per lesson, preflight (which creates the namespace) before the
 // first step, and the engine's aftermath for reset and quit.
@@ -149,8 +145,8 @@ func (r *EngineRunner) RunStep(ctx context.Context, l *lesson.Lesson, i int, cat
 	}
 	a := le.armed
 	le.armed = nil
-	if catchUp && !comparesWithBefore(l.Spec.Steps[i]) {
-		if res := le.eng.CheckStep(ctx, i, catchUpWait); res.Status == engine.Passed || ctx.Err() != nil {
+	if catchUp && !engine.ComparesWithBefore(l.Spec.Steps[i]) {
+		if res := le.eng.CheckStep(ctx, i, engine.CatchUpWait); res.Status == engine.Passed || ctx.Err() != nil {
 			return res
 		}
 	}
@@ -158,21 +154,6 @@ func (r *EngineRunner) RunStep(ctx context.Context, l *lesson.Lesson, i int, cat
 		a = le.eng.Arm(ctx, i)
 	}
 	return a.Run(ctx)
-}
-
-// comparesWithBefore reports whether a step has checks that compare with
-// the state before its action: only running the action can satisfy them.
-func comparesWithBefore(s lesson.Step) bool {
-	for _, c := range s.Checks {
-		chk, err := step.NewCheck(c)
-		if err != nil {
-			continue
-		}
-		if _, ok := chk.(step.Preparer); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // Judge implements StepRunner.

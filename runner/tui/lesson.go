@@ -19,6 +19,7 @@ import (
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/render"
+	"github.com/kubetutor/kubetutor/runner/ui"
 )
 
 // renderKey identifies one rendered page.
@@ -411,12 +412,12 @@ func (m *lessonModel) View() string {
 
 	body := m.vp.View()
 	if m.shown != m.key() && m.vp.TotalLineCount() == 0 {
-		body = padLines(" "+st.Dim.Render(tr.T("TUIRendering", nil)), m.vp.Height())
+		body = ui.PadLines(" "+st.Dim.Render(tr.T("TUIRendering", nil)), m.vp.Height())
 	}
 	if m.flow.Mode == flow.Summary && !m.summaryClosed {
-		body = padLines(m.summaryView(m.w, m.vp.Height()), m.vp.Height())
+		body = ui.PadLines(m.summaryView(m.w, m.vp.Height()), m.vp.Height())
 	} else if m.choosing {
-		body = padLines(m.chooserView(m.w, m.vp.Height()), m.vp.Height())
+		body = ui.PadLines(m.chooserView(m.w, m.vp.Height()), m.vp.Height())
 	} else if m.sideW > 0 {
 		side := st.Sidebar.Height(m.vp.Height()).Width(m.sideW + 1).Render(m.sidebar(m.vp.Height()))
 		body = lipgloss.JoinHorizontal(lipgloss.Top, side, body)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/render"
+	"github.com/kubetutor/kubetutor/runner/ui"
 )
 
 // listModel is the lesson list.
@@ -62,5 +63,5 @@ func (m *listModel) View() string {
 		b.WriteString("   " + doc.Title + "  " + steps + "\n")
 	}
 	status := clusterLine(m.c)
-	return padLines(strings.TrimRight(b.String(), "\n"), m.h-2) + "\n" + status
+	return ui.PadLines(strings.TrimRight(b.String(), "\n"), m.h-2) + "\n" + status
 }

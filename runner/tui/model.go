@@ -12,11 +12,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kubetutor/kubetutor/runner/flow"
 	"github.com/kubetutor/kubetutor/runner/l10n"
 	"github.com/kubetutor/kubetutor/runner/render"
+	"github.com/kubetutor/kubetutor/runner/ui"
 )
 
 // probeTimeout bounds the cluster probe: reading must never wait on it.
@@ -330,24 +330,7 @@ func fitScreen(s string, w, h int) string {
 	for len(lines) < h {
 		lines = append(lines[:len(lines)-1], "", lines[len(lines)-1])
 	}
-	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			lines[i] = ansi.Truncate(l, w, "…")
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// padLines makes s exactly h lines (cut or padded with blank lines).
-func padLines(s string, h int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
+	return ui.FitWidth(lines, w)
 }
 
 func roundFrac(f float64, n int) int {

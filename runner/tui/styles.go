@@ -2,6 +2,8 @@ package tui
 
 import (
 	"charm.land/lipgloss/v2"
+
+	"github.com/kubetutor/kubetutor/runner/ui"
 )
 
 // Styles are every style of the UI, chosen once for a dark or a light
@@ -17,12 +19,8 @@ type Styles struct {
 }
 
 func newStyles(dark bool) Styles {
-	ld := lipgloss.LightDark(dark)
-	accent := ld(lipgloss.Color("#5A56E0"), lipgloss.Color("#7D79F6"))
-	dim := ld(lipgloss.Color("#8A8A8A"), lipgloss.Color("#6C6C6C"))
-	green := ld(lipgloss.Color("#1A8F3C"), lipgloss.Color("#52C77A"))
-	red := ld(lipgloss.Color("#C0392B"), lipgloss.Color("#FF6B5E"))
-	warn := ld(lipgloss.Color("#A15C00"), lipgloss.Color("#F0B44C"))
+	pal := ui.NewPalette(dark)
+	accent, dim, green, red, warn := pal.Accent, pal.Dim, pal.Green, pal.Red, pal.Warn
 	return Styles{
 		Title:          lipgloss.NewStyle().Bold(true).Foreground(accent),
 		Dim:            lipgloss.NewStyle().Foreground(dim),

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubetutor/kubetutor/runner/engine"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
 
@@ -51,7 +52,7 @@ func MeasureCapacity(ctx context.Context, client kubernetes.Interface, ours map[
 	usable := map[string]bool{}
 	for i := range nodes.Items {
 		n := &nodes.Items[i]
-		if !schedulable(n) {
+		if !engine.Schedulable(n) {
 			continue
 		}
 		usable[n.Name] = true
@@ -105,23 +106,6 @@ func publishedStorage(ctx context.Context, client kubernetes.Interface) *resourc
 		return nil
 	}
 	return &total
-}
-
-func schedulable(n *corev1.Node) bool {
-	if n.Spec.Unschedulable {
-		return false
-	}
-	for _, t := range n.Spec.Taints {
-		if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
-			return false
-		}
-	}
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // Shortfalls says, one message per resource, where n learners at peak

@@ -382,7 +382,7 @@ func (in *Instructor) moveOff(ctx context.Context, ns, node, pod string, timeout
 func (in *Instructor) nodes() []string {
 	var out []string
 	for _, o := range in.Eval.nodeInf.GetStore().List() {
-		if n, ok := o.(*corev1.Node); ok && schedulable(n) {
+		if n, ok := o.(*corev1.Node); ok && engine.Schedulable(n) {
 			out = append(out, n.Name)
 		}
 	}

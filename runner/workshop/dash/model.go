@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/kubetutor/kubetutor/runner/l10n"
+	"github.com/kubetutor/kubetutor/runner/ui"
 	"github.com/kubetutor/kubetutor/runner/workshop"
 )
 
@@ -523,7 +524,7 @@ func (m *Model) Render() string {
 			"", m.table.View(m.checkpoint),
 		}, "\n")
 	}
-	body = padLines(body, h-2)
+	body = ui.PadLines(body, h-2)
 	switch {
 	case m.showHelp:
 		body = m.helpOverlay(km, h-2)
@@ -621,23 +622,5 @@ func (m *Model) helpOverlay(km help.KeyMap, height int) string {
 
 // fitScreen makes s exactly h lines of at most w cells.
 func fitScreen(s string, w, h int) string {
-	lines := strings.Split(padLines(s, h), "\n")
-	for i, l := range lines {
-		if lipgloss.Width(l) > w {
-			lines[i] = ansi.Truncate(l, w, "…")
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// padLines makes s exactly h lines (cut or padded with blank lines).
-func padLines(s string, h int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > h {
-		lines = lines[:h]
-	}
-	for len(lines) < h {
-		lines = append(lines, "")
-	}
-	return strings.Join(lines, "\n")
+	return ui.FitWidth(strings.Split(ui.PadLines(s, h), "\n"), w)
 }
