@@ -14,12 +14,8 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/manifests"
-	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/lesson"
 	"github.com/kubetutor/kubetutor/runner/step"
 )
@@ -109,26 +105,10 @@ func (t timing) sum() time.Duration {
 	return s
 }
 
-// benchNamespace returns a cluster client in ns and deletes ns at the end.
-func benchNamespace(b *testing.B, kubeconfig, ns string) *kube.Cluster {
-	flags := genericclioptions.NewConfigFlags(true)
-	flags.KubeConfig, flags.Namespace = &kubeconfig, &ns
-	c, err := kube.New(flags)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = c.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
-	})
-	return c
-}
-
 // benchTutor runs the lesson with `run --auto`: the steps' times are the
 // report's, the whole is the command's (preflight and start-up included).
 func benchTutor(b *testing.B, bin, kubeconfig, ns string, l *lesson.Lesson) timing {
-	benchNamespace(b, kubeconfig, ns)
+	labNamespace(b, kubeconfig, ns)
 	start := time.Now()
 	out, err := exec.Command(bin, "--kubeconfig", kubeconfig, "-n", ns, "run", l.ID, "--auto", "--lang", "en", "--output", "json").Output()
 	whole := time.Since(start)
@@ -149,7 +129,7 @@ func benchTutor(b *testing.B, bin, kubeconfig, ns string, l *lesson.Lesson) timi
 // generated as the step starts (not timed), then run one by one with bash;
 // the whole is the namespace's creation plus every step.
 func benchScript(b *testing.B, kubeconfig, ns string, l *lesson.Lesson) timing {
-	c := benchNamespace(b, kubeconfig, ns)
+	c := labNamespace(b, kubeconfig, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	env := append(os.Environ(), "KUBECONFIG="+kubeconfig)

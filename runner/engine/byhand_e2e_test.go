@@ -15,7 +15,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/lab"
@@ -62,20 +61,7 @@ func TestMySQLByHandE2E(t *testing.T) {
 		}
 	}
 	ns := fmt.Sprintf("kubetutor-byhand-%d", time.Now().Unix())
-	flags := genericclioptions.NewConfigFlags(true)
-	flags.KubeConfig, flags.Namespace = &kubeconfig, &ns
-	cluster, err := kube.New(flags)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.Client.Discovery().ServerVersion(); err != nil {
-		t.Fatalf("no cluster reachable through %s: %v", kubeconfig, err)
-	}
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = cluster.Client.CoreV1().Namespaces().Delete(c, ns, metav1.DeleteOptions{})
-	})
+	cluster := labNamespace(t, kubeconfig, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	shellEnv := append(os.Environ(), "KUBECONFIG="+kubeconfig, "XDG_CACHE_HOME="+t.TempDir())

@@ -89,20 +89,7 @@ func TestLessonsE2E(t *testing.T) {
 
 func runLessonE2E(t *testing.T, bin, kubeconfig, lang string, l *lesson.Lesson) {
 	ns := fmt.Sprintf("kubetutor-e2e-%s-%d", l.ID, time.Now().Unix())
-	flags := genericclioptions.NewConfigFlags(true)
-	flags.KubeConfig, flags.Namespace = &kubeconfig, &ns
-	cluster, err := kube.New(flags)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.Client.Discovery().ServerVersion(); err != nil {
-		t.Fatalf("no cluster reachable through %s: %v", kubeconfig, err)
-	}
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = cluster.Client.CoreV1().Namespaces().Delete(c, ns, metav1.DeleteOptions{})
-	})
+	cluster := labNamespace(t, kubeconfig, ns)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	restarts := watchRestarts(ctx, t, cluster, ns)
@@ -246,4 +233,25 @@ func durationsTable(r report, whole time.Duration) string {
 	fmt.Fprintf(&b, "| **total (lesson steps)** | | **%.1f s** |\n", total.Seconds())
 	fmt.Fprintf(&b, "| whole command (preflight, aftermath, start-up) | | %.1f s |\n", whole.Seconds())
 	return b.String()
+}
+
+// labNamespace returns a cluster client in namespace ns of the lab (it
+// fails unless the cluster answers) and deletes ns at the end.
+func labNamespace(tb testing.TB, kubeconfig, ns string) *kube.Cluster {
+	tb.Helper()
+	flags := genericclioptions.NewConfigFlags(true)
+	flags.KubeConfig, flags.Namespace = &kubeconfig, &ns
+	c, err := kube.New(flags)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := c.Client.Discovery().ServerVersion(); err != nil {
+		tb.Fatalf("no cluster reachable through %s: %v", kubeconfig, err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = c.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	})
+	return c
 }
