@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -301,6 +302,48 @@ func TestCleanupDeletesSelectedAndUncordons(t *testing.T) {
 		if err := c.Wait(context.Background(), env, nil); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A StatefulSet controller that has not seen its StatefulSet deleted (its
+// watch lagging after an API server restart, as seen on the lab) re-creates
+// a pod, and with it the pod's claim, after the cleanup deleted both: the
+// cleanup waits for the pods to go and deletes the claim again.
+func TestCleanupDeletesClaimsRecreatedMeanwhile(t *testing.T) {
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "mysql", Namespace: ns, Labels: map[string]string{"app": "mysql"}}}
+	env, f := newEnv(t, sts, pvc("data-mysql-0", corev1.ClaimBound), mysqlPod("mysql-0", true))
+	ctx := context.Background()
+	recreated := false
+	f.Dynamic.PrependReactor("delete", "persistentvolumeclaims", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if recreated {
+			return false, nil, nil
+		}
+		recreated = true
+		tracker := f.Client.Tracker()
+		gvr := a.GetResource()
+		if err := tracker.Delete(gvr, ns, "data-mysql-0"); err != nil {
+			return true, nil, err
+		}
+		again := pvc("data-mysql-0", corev1.ClaimPending)
+		again.UID = "uid-again"
+		if err := tracker.Create(gvr, again, ns); err != nil {
+			return true, nil, err
+		}
+		return true, nil, tracker.Create(corev1.SchemeGroupVersion.WithResource("pods"), mysqlPod("mysql-0", false), ns)
+	})
+	var once sync.Once
+	f.DynamicWatching = func(resource string) {
+		if resource == "pods" && recreated {
+			// The garbage collector removes the orphaned pod.
+			once.Do(func() { go f.Client.CoreV1().Pods(ns).Delete(ctx, "mysql-0", metav1.DeleteOptions{}) })
+		}
+	}
+	_, err := (&Cleanup{}).Run(ctx, env, func(Msg) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := f.Client.CoreV1().PersistentVolumeClaims(ns).List(ctx, metav1.ListOptions{}); !recreated || len(l.Items) != 0 {
+		t.Fatalf("re-created %v; claims left: %v", recreated, l.Items)
 	}
 }
 

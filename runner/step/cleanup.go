@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,7 +30,9 @@ var cleanupKinds = []schema.GroupVersionResource{
 
 // Cleanup deletes everything in the namespace that the lesson's selector
 // matches (pods and claims included) and uncordons every node the run
-// cordoned. It does not wait for pods to terminate; an Absent check does.
+// cordoned. It waits for the lesson's pods to go (at most settleWait) to
+// delete claims a lagging controller re-created meanwhile; Absent checks
+// wait for the rest.
 type Cleanup struct{}
 
 func init() { RegisterAction[Cleanup]("cleanup", `{}`) }
@@ -49,10 +52,59 @@ func (a *Cleanup) Verbs() []Verb {
 	return out
 }
 
+// settleWait bounds how long the cleanup action waits for the lesson's pods
+// to go before it deletes claims re-created meanwhile; its absent checks
+// wait for the rest.
+const settleWait = 2 * time.Minute
+
 // Run implements Action.
 func (a *Cleanup) Run(ctx context.Context, env *Env, report Reporter) (Outcome, error) {
 	res, err := CleanupAll(ctx, env, report)
+	if err == nil {
+		err = settle(ctx, env, report, &res)
+	}
 	return Outcome{Msg: M("OutcomeCleanup", "Count", len(res.Deleted), "Nodes", strings.Join(res.Uncordoned, ", ")), Output: strings.Join(res.Deleted, "\n")}, err
+}
+
+// settle waits (at most settleWait) until no pod of the lesson is left,
+// then deletes the lesson's claims again. A StatefulSet controller that has
+// not yet seen its StatefulSet deleted — its watch lagging, as after an API
+// server restart — re-creates a deleted pod, and with it the pod's claim,
+// which nothing would then delete (seen on the lab).
+func settle(ctx context.Context, env *Env, report Reporter, res *CleanupResult) error {
+	pods := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	wctx, cancel := context.WithTimeout(ctx, settleWait)
+	defer cancel()
+	gone := func(s snapshot) (bool, error) {
+		if len(s) > 0 {
+			report(M("ProgressPodsLeaving", "Count", len(s)))
+		}
+		return len(s) == 0, nil
+	}
+	if err := watchUntil(wctx, env.dynamicLister(pods, true), env.Spec.Selector, gone, func(error) {}); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil // still there: the absent checks say which and why
+	}
+	claims := schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	r := env.Cluster.Dynamic.Resource(claims).Namespace(env.Namespace())
+	l, err := r.List(ctx, metav1.ListOptions{LabelSelector: env.Spec.Selector})
+	if err != nil {
+		return nil // the absent checks report what is left
+	}
+	for _, o := range l.Items {
+		if o.GetDeletionTimestamp() != nil {
+			continue
+		}
+		name := "persistentvolumeclaims/" + o.GetName()
+		if err := r.Delete(ctx, o.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fail(err, M("StepCleanupFailed", "Error", oneLine(err.Error())), M("HintCleanup", "Namespace", env.Namespace(), "Selector", env.Spec.Selector))
+		}
+		res.Deleted = append(res.Deleted, name)
+		report(M("ProgressDeleted", "Object", name))
+	}
+	return nil
 }
 
 // Commands implements Action: one `kubectl delete` of every kind cleanup

@@ -42,6 +42,11 @@ type Fakes struct {
 	Scales   *scalefake.FakeScaleClient
 	Exec     *Exec
 	Forward  *Forward
+	// DynamicWatching, when set, is called each time a watch of the
+	// dynamic client is established, with its resource: from then on the
+	// watch sees every change (the fakes replay nothing between a list and
+	// a watch, unlike an API server), so a test can change objects then.
+	DynamicWatching func(resource string)
 }
 
 // New returns a Cluster on fakes in namespace ns, seeded with objects. The
@@ -60,6 +65,9 @@ func New(ns string, objects ...runtime.Object) (*kube.Cluster, *Fakes) {
 		w, err := tracker.Watch(a.GetResource(), a.GetNamespace())
 		if err != nil {
 			return true, nil, err
+		}
+		if f.DynamicWatching != nil {
+			f.DynamicWatching(a.GetResource().Resource)
 		}
 		return true, watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
 			ev.Object = toUnstructured(ev.Object)
@@ -95,6 +103,9 @@ func New(ns string, objects ...runtime.Object) (*kube.Cluster, *Fakes) {
 		w, err := tracker.Watch(a.GetResource(), a.GetNamespace())
 		if err != nil {
 			return true, nil, err
+		}
+		if f.DynamicWatching != nil {
+			f.DynamicWatching(a.GetResource().Resource)
 		}
 		return true, watch.Filter(w, func(ev watch.Event) (watch.Event, bool) {
 			ev.Object = partial(ev.Object, gvk)
