@@ -110,7 +110,8 @@ func settle(ctx context.Context, env *Env, report Reporter, res *CleanupResult) 
 // Commands implements Action: one `kubectl delete` of every kind cleanup
 // deletes, by the lesson's selector, after `kubectl uncordon` of the nodes
 // the lesson's namespace has cordoned, if any. kubectl delete waits for
-// the objects to go; the tutor's does not (its absent checks wait).
+// the objects to go; the tutor waits for the pods only (its absent checks
+// wait for the rest).
 func (a *Cleanup) Commands(ctx context.Context, env *Env) (ByHand, error) {
 	if env.Spec.Selector == "" {
 		return ByHand{}, &Failure{Msg: M("StepNoSelector"), Hint: M("HintNoSelector")}
