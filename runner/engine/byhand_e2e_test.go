@@ -9,14 +9,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/runner/kube"
 	"github.com/kubetutor/kubetutor/runner/lab"
 	"github.com/kubetutor/kubetutor/runner/lesson"
@@ -51,28 +49,10 @@ func labKubectl(t testing.TB) string {
 // must pass; in the MySQL lesson the hand-made drain must cordon exactly
 // one node, and the typed uncordon must leave none cordoned.
 func TestLessonsByHandE2E(t *testing.T) {
-	kubeconfig := os.Getenv("KUBECONFIG")
-	if kubeconfig == "" {
-		t.Fatal("KUBECONFIG is not set: point it at a cluster (make lab-up writes .lab/kubeconfig)")
-	}
 	kubectl := labKubectl(t)
-	bin := os.Getenv("KUBETUTOR_BIN")
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "kubetutor")
-		if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/kubetutor").CombinedOutput(); err != nil {
-			t.Fatalf("build kubetutor: %v\n%s", err, out)
-		}
-	}
-	all, probs, err := lesson.LoadAll(lessons.FS, "lessons", step.Kinds())
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("load lessons: %v %v", err, probs)
-	}
-	for _, l := range all {
-		t.Run(l.ID, func(t *testing.T) {
-			t.Parallel()
-			byHand(t, bin, kubectl, kubeconfig, l)
-		})
-	}
+	eachLesson(t, func(t *testing.T, bin, kubeconfig string, l *lesson.Lesson) {
+		byHand(t, bin, kubectl, kubeconfig, l)
+	})
 }
 
 // byHand does lesson l by hand in a fresh namespace (see TestLessonsByHandE2E).

@@ -59,13 +59,23 @@ type report struct {
 // lesson and requires that no container ever restarted: a clean deploy,
 // a scale-up and the probe steps restart nothing.
 func TestLessonsE2E(t *testing.T) {
-	kubeconfig := os.Getenv("KUBECONFIG")
-	if kubeconfig == "" {
-		t.Fatal("KUBECONFIG is not set: point it at a cluster (make lab-up writes .lab/kubeconfig)")
-	}
 	lang := os.Getenv("E2E_LANG")
 	if lang == "" {
 		lang = "ja"
+	}
+	eachLesson(t, func(t *testing.T, bin, kubeconfig string, l *lesson.Lesson) {
+		runLessonE2E(t, bin, kubeconfig, lang, l)
+	})
+}
+
+// eachLesson calls run for every built-in lesson in parallel subtests,
+// with the binary under test (KUBETUTOR_BIN, or built here) and the lab's
+// kubeconfig (KUBECONFIG).
+func eachLesson(t *testing.T, run func(t *testing.T, bin, kubeconfig string, l *lesson.Lesson)) {
+	t.Helper()
+	kubeconfig := os.Getenv("KUBECONFIG")
+	if kubeconfig == "" {
+		t.Fatal("KUBECONFIG is not set: point it at a cluster (make lab-up writes .lab/kubeconfig)")
 	}
 	bin := os.Getenv("KUBETUTOR_BIN")
 	if bin == "" {
@@ -82,7 +92,7 @@ func TestLessonsE2E(t *testing.T) {
 	for _, l := range all {
 		t.Run(l.ID, func(t *testing.T) {
 			t.Parallel()
-			runLessonE2E(t, bin, kubeconfig, lang, l)
+			run(t, bin, kubeconfig, l)
 		})
 	}
 }
