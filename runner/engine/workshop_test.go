@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/kubetutor/kubetutor/lessons"
 	"github.com/kubetutor/kubetutor/manifests"
@@ -126,10 +128,35 @@ func TestInstructorStep(t *testing.T) {
 		}
 	}))
 	e.Preflight(context.Background())
+	// The fakes replay nothing between a list and a watch: change the pod
+	// only once the check watches pods (typed or dynamic client).
+	watching := make(chan struct{}, 16)
+	signal := func() {
+		select {
+		case watching <- struct{}{}:
+		default:
+		}
+	}
+	tracker := f.Client.Tracker()
+	f.Client.PrependWatchReactor("pods", func(a k8stesting.Action) (bool, watch.Interface, error) {
+		w, err := tracker.Watch(a.GetResource(), a.GetNamespace())
+		signal()
+		return true, w, err
+	})
+	f.DynamicWatching = func(resource string) {
+		if resource == "pods" {
+			signal()
+		}
+	}
 	done := make(chan StepResult)
 	go func() { done <- e.RunStep(context.Background(), 1) }()
 	// The instructor's drain: the pod comes back on the other node.
 	<-waiting
+	select {
+	case <-watching:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the step's check never watched pods")
+	}
 	pods := f.Client.CoreV1().Pods(ns)
 	if err := pods.Delete(context.Background(), "mini-0", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
