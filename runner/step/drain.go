@@ -98,7 +98,7 @@ func (a *Drain) Run(ctx context.Context, env *Env, report Reporter) (Outcome, er
 	if _, err := cordon(ctx, env, node); err != nil {
 		return Outcome{}, err
 	}
-	var out bytes.Buffer
+	var out syncBuffer
 	evicted := &uidSet{}
 	mm := newMismatch(env, report)
 	b := newBackoff()
@@ -136,7 +136,7 @@ func EvictFromNode(ctx context.Context, env *Env, node string, report Reporter) 
 	if err != nil {
 		return nil, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), applyHint(err))
 	}
-	var out bytes.Buffer
+	var out syncBuffer
 	if err := evictor(ctx, env, &out, report, &uidSet{}).DeleteOrEvictPods(pods); err != nil {
 		return nil, fail(err, M("StepDrainFailed", "Node", node, "Error", oneLine(err.Error())), M("HintDrain", "Node", node))
 	}
@@ -172,8 +172,18 @@ func podsToEvict(ctx context.Context, env *Env, node string) ([]corev1.Pod, erro
 }
 
 // evictor configures kubectl's drain library to evict pods; evicted
-// collects the UIDs of the pods it starts to evict.
-func evictor(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter, evicted *uidSet) *drain.Helper {
+// collects the UIDs of the pods it starts to evict. The library evicts
+// each pod in a goroutine of its own: it writes to out and calls report
+// (one call at a time) from them.
+func evictor(ctx context.Context, env *Env, out *syncBuffer, report Reporter, evicted *uidSet) *drain.Helper {
+	var mu sync.Mutex
+	report = func(r Reporter) Reporter {
+		return func(m Msg) {
+			mu.Lock()
+			defer mu.Unlock()
+			r(m)
+		}
+	}(report)
 	return &drain.Helper{
 		Ctx:                 ctx,
 		Client:              env.Cluster.Client,
@@ -194,6 +204,24 @@ func evictor(ctx context.Context, env *Env, out *bytes.Buffer, report Reporter, 
 			}
 		},
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the drain library's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // uidSet is a set of UIDs safe for the drain library's goroutines (one per
