@@ -69,7 +69,7 @@ func (c *PodsReady) Evidence(h *History, since time.Time) Evidence {
 		var ready []string
 		var at time.Time
 		for name, p := range h.Pods {
-			if sel.Matches(labels.Set(p.Labels)) && podReady(p) {
+			if sel.Matches(labels.Set(p.Labels)) && PodReady(p) {
 				ready = append(ready, name)
 				at = latest(at, p.CreationTimestamp.Time)
 			}
@@ -92,11 +92,11 @@ func (c *PodsReady) Evidence(h *History, since time.Time) Evidence {
 			}
 		}
 		switch {
-		case after == nil && podReady(p):
+		case after == nil && PodReady(p):
 			holds++
 		case after == nil:
 			return Evidence{Proof: NotYet, Msg: podState(name, p)}
-		case p != nil && string(p.UID) == after.uid && !podReady(p):
+		case p != nil && string(p.UID) == after.uid && !PodReady(p):
 			return Evidence{Proof: NotYet, Msg: podState(name, p)}
 		default:
 			at = latest(at, after.at)
@@ -128,7 +128,7 @@ func (c *PodsReady) Wait(ctx context.Context, env *Env, report Reporter) error {
 		var firstName string
 		for i, name := range c.names(pods) {
 			p := pods[name]
-			if podReady(p) {
+			if PodReady(p) {
 				continue
 			}
 			if i == 0 || firstName == "" {
@@ -147,7 +147,7 @@ func (c *PodsReady) Wait(ctx context.Context, env *Env, report Reporter) error {
 		if len(c.Names) == 0 {
 			ready := 0
 			for _, p := range pods {
-				if podReady(p) {
+				if PodReady(p) {
 					ready++
 				}
 			}
@@ -211,7 +211,7 @@ type firstReady map[types.UID]metav1.Time
 
 func (r firstReady) observe(pods map[string]*corev1.Pod) {
 	for _, p := range pods {
-		if _, seen := r[p.UID]; seen || !podReady(p) {
+		if _, seen := r[p.UID]; seen || !PodReady(p) {
 			continue
 		}
 		if cond := podCondition(p, corev1.PodReady); cond != nil {

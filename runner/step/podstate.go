@@ -7,8 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// podReady reports whether the pod is Ready and not being deleted.
-func podReady(p *corev1.Pod) bool {
+// PodReady reports whether the pod is Ready and not being deleted.
+func PodReady(p *corev1.Pod) bool {
 	if p == nil || p.DeletionTimestamp != nil {
 		return false
 	}

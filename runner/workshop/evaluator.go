@@ -629,15 +629,10 @@ func readyNow(h *step.History, ev *corev1.Event) bool {
 		return false
 	}
 	p := h.Pods[ev.InvolvedObject.Name]
-	if p == nil || p.DeletionTimestamp != nil || ev.InvolvedObject.UID != "" && ev.InvolvedObject.UID != p.UID {
+	if p == nil || ev.InvolvedObject.UID != "" && ev.InvolvedObject.UID != p.UID {
 		return false
 	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+	return step.PodReady(p)
 }
 
 func (e *Evaluator) isExpected(ev *corev1.Event) bool {
